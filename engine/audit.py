@@ -1,0 +1,45 @@
+"""The append-only audit trail, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, ProcessInstance
+
+
+class AuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        instance: ProcessInstance | None = None,
+        *,
+        task_id: str | None = None,
+        element_id: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        event = AuditEvent(
+            at=at,
+            actor=actor,
+            action=action,
+            instance_id=instance.id if instance is not None else None,
+            process_id=instance.process_id if instance is not None else None,
+            business_key=instance.business_key if instance is not None else None,
+            task_id=task_id,
+            element_id=element_id,
+            data=data,
+        )
+        self.session.add(event)
+        return event
+
+    def for_instance(self, instance_id: int) -> list[AuditEvent]:
+        query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+        return list(self.session.scalars(query))

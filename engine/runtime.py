@@ -1,0 +1,187 @@
+"""Process-lifetime parts of the engine: parsed specs, forms, calendar, access.
+
+One :class:`Runtime` per process (web worker, scheduler, CLI). It holds nothing
+that belongs to a request; services get it alongside their session and clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from lxml import etree
+from marshmallow import Schema
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+
+from .calendar import BusinessCalendar
+from .errors import DeploymentError, ScriptRefused
+from .sandbox import SandboxedScriptEngine
+from .state import StateSerializer
+from .timers import use_engine_clock
+
+FormCatalogue = Mapping[str, Mapping[str, type[Schema]]]
+"""process id -> user task element id -> marshmallow schema class."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user id and the roles they hold."""
+
+    user_id: str
+    roles: frozenset[str] = frozenset()
+
+
+SYSTEM = Actor("system", frozenset())
+
+
+class AccessPolicy(Protocol):
+    """Decides, on the server, whether an actor may act on a task for a business key."""
+
+    def may_act(self, actor: Actor, role: str | None, business_key: str) -> bool: ...
+
+    def may_see(self, actor: Actor, business_key: str) -> bool: ...
+
+
+class RoleAccess:
+    """The engine's default: the actor must hold the task's lane role."""
+
+    def may_act(self, actor: Actor, role: str | None, business_key: str) -> bool:
+        return role is None or role in actor.roles
+
+    def may_see(self, actor: Actor, business_key: str) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
+class StepScriptEngine(SandboxedScriptEngine):
+    """The sandbox for one step, knowing the time the engine says it is."""
+
+    def __init__(self, calendar: BusinessCalendar, at: datetime) -> None:
+        self.current_time = at
+        super().__init__(functions=calendar.script_functions(lambda: self.current_time))
+
+
+class Runtime:
+    def __init__(
+        self,
+        forms: FormCatalogue | None = None,
+        calendar: BusinessCalendar | None = None,
+        access: AccessPolicy | None = None,
+    ) -> None:
+        self.forms: FormCatalogue = forms or {}
+        self.calendar = calendar or BusinessCalendar()
+        self.access: AccessPolicy = access or RoleAccess()
+        self.serializer = StateSerializer()
+        self._specs: dict[tuple[str, str], ParsedProcess] = {}
+        self._lock = threading.Lock()
+
+    def script_engine(self, at: datetime) -> StepScriptEngine:
+        return StepScriptEngine(self.calendar, at)
+
+    def form_schema(self, process_id: str, element_id: str) -> Schema | None:
+        schema_class = self.forms.get(process_id, {}).get(element_id)
+        return schema_class() if schema_class is not None else None
+
+    def spec(self, process_id: str, bpmn_xml: str, filename: str) -> ParsedProcess:
+        """The parsed spec of one definition version, parsed once per process."""
+        key = (process_id, content_hash(bpmn_xml))
+        with self._lock:
+            cached = self._specs.get(key)
+        if cached is None:
+            cached = self.parse(bpmn_xml, filename)[process_id]
+            with self._lock:
+                self._specs[key] = cached
+        return cached
+
+    def parse(self, bpmn_xml: str, filename: str) -> dict[str, ParsedProcess]:
+        """Validate and parse a BPMN document, or refuse it naming file, element and problem."""
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        try:
+            parser.add_bpmn_str(bpmn_xml.encode("utf-8"), filename=filename)
+            executable = _executable_process_ids(bpmn_xml)
+            parsed = {}
+            for pid in executable:
+                spec = parser.get_spec(pid)
+                subs = parser.get_subprocess_specs(pid)
+                parsed[pid] = ParsedProcess(pid, spec.description or pid, spec, subs)
+        except ValidationException as error:
+            raise DeploymentError(_describe(error, filename)) from None
+        except etree.XMLSyntaxError as error:
+            raise DeploymentError(f"{filename}: not well-formed XML: {error}") from None
+        except SpiffWorkflowException as error:
+            raise DeploymentError(f"{filename}: {error}") from None
+        if not parsed:
+            raise DeploymentError(f"{filename}: no executable process (isExecutable=\"true\") found")
+        for process in parsed.values():
+            for spec in [process.spec, *process.subprocess_specs.values()]:
+                use_engine_clock(spec)
+                self._check_spec(spec, filename)
+        return parsed
+
+    def _check_spec(self, spec: Any, filename: str) -> None:
+        checker = self.script_engine(datetime.fromtimestamp(0))
+        for task_spec in spec.task_specs.values():
+            element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+            if isinstance(task_spec, UserTask) and not task_spec.lane:
+                raise DeploymentError(
+                    f"{filename}: element '{element}': user task is not in a lane, so no role may do it"
+                )
+            for what, source in _sources(task_spec):
+                try:
+                    checker.validate(source)
+                except ScriptRefused as refused:
+                    raise DeploymentError(f"{filename}: element '{element}': {what}: {refused.message}") from None
+
+
+def _sources(task_spec: Any) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    script = getattr(task_spec, "script", None)
+    if isinstance(script, str):
+        found.append(("script", script))
+    for attr in ("prescript", "postscript"):
+        extra = getattr(task_spec, attr, None)
+        if isinstance(extra, str) and extra.strip():
+            found.append((attr, extra))
+    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+        if condition is not None and condition.args:
+            found.append(("condition", str(condition.args[0])))
+    definition = getattr(task_spec, "event_definition", None)
+    expression = getattr(definition, "expression", None)
+    if isinstance(expression, str):
+        found.append(("timer expression", expression))
+    return found
+
+
+def _describe(error: ValidationException, filename: str) -> str:
+    where = [error.file_name or filename]
+    if getattr(error, "line_number", ""):
+        where.append(f"line {error.line_number}")
+    if getattr(error, "id", ""):
+        where.append(f"element '{error.id}'")
+    return ", ".join(str(w) for w in where) + f": {str(error).strip()}"
+
+
+def _executable_process_ids(bpmn_xml: str) -> list[str]:
+    root = etree.fromstring(bpmn_xml.encode("utf-8"))
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    return [str(p.get("id")) for p in root.findall("bpmn:process", ns) if p.get("isExecutable") == "true"]
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+

@@ -1,0 +1,280 @@
+"""The engine's facade: deploy, start, tasks, claim, complete, messages, cancel, timers.
+
+``WorkflowService(session, clock, runtime)`` — given its session (it flushes,
+never commits), the one clock, and the process-lifetime runtime. See docs/engine.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from marshmallow import Schema, ValidationError
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .audit import AuditLog
+from .clock import Clock
+from .deploy import Deployer
+from .errors import Conflict, Forbidden, InvalidData, NotFound
+from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TimerRow
+from .runtime import SYSTEM, Actor, Runtime
+from .steps import Loaded, StepRunner, flush, json_safe
+
+
+class WorkflowService:
+    def __init__(self, session: Session, clock: Clock, runtime: Runtime) -> None:
+        self.session = session
+        self.clock = clock
+        self.runtime = runtime
+        self.audit = AuditLog(session)
+        self.deployer = Deployer(session, runtime, self.audit)
+        self.steps = StepRunner(session, runtime, self.audit)
+
+    # -- definitions ----------------------------------------------------------
+    def deploy_directory(self, directory: Path | str, actor: Actor = SYSTEM) -> list[ProcessDefinition]:
+        return self.deployer.deploy_directory(Path(directory), actor, self.clock.now())
+
+    def deploy_file(self, path: Path | str, actor: Actor = SYSTEM) -> list[ProcessDefinition]:
+        return self.deployer.deploy_file(Path(path), actor, self.clock.now())
+
+    def deploy_text(self, text: str, filename: str, actor: Actor = SYSTEM) -> list[ProcessDefinition]:
+        return self.deployer.deploy_text(text, filename, actor, self.clock.now())
+
+    # -- instances ------------------------------------------------------------
+    def start(self, process_id: str, business_key: str, data: dict[str, Any], actor: Actor) -> ProcessInstance:
+        """Start the newest version of a process for a business key (e.g. a child)."""
+        if not business_key or len(business_key) > 100:
+            raise InvalidData({"business_key": ["must be between 1 and 100 characters"]})
+        data = json_safe(data)
+        now = self.clock.now()
+        definition = self.deployer.newest(process_id)
+        workflow, scripts = self.steps.new_workflow(definition, now)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        row = ProcessInstance(
+            definition_id=definition.id, process_id=process_id, business_key=business_key,
+            status="running", state="{}", started_at=now, started_by=actor.user_id, updated_at=now,
+        )
+        self.session.add(row)
+        flush(self.session)
+        loaded = Loaded(row, workflow, scripts)
+        self.audit.record(now, actor.user_id, "instance_started", row,
+                          data={"version": definition.version, "data": data})
+        self.steps.advance(loaded, actor.user_id)
+        self.steps.save(loaded, now)
+        self.steps.sync(loaded, now)
+        return row
+
+    def instance(self, instance_id: int) -> ProcessInstance:
+        row = self.session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise NotFound(f"No process instance {instance_id}")
+        return row
+
+    def instances(self, business_key: str, status: str | None = None) -> list[ProcessInstance]:
+        query = select(ProcessInstance).where(ProcessInstance.business_key == business_key)
+        if status is not None:
+            query = query.where(ProcessInstance.status == status)
+        return list(self.session.scalars(query.order_by(ProcessInstance.id)))
+
+    def instance_data(self, instance_id: int) -> dict[str, Any]:
+        """The data of the instance's most recent task (loads the workflow: for detail pages only)."""
+        loaded = self.steps.load(instance_id, self.clock.now())
+        last = loaded.workflow.last_task or loaded.workflow.task_tree
+        return dict(last.data)
+
+    def history(self, instance_id: int) -> list[AuditEvent]:
+        self.instance(instance_id)
+        return self.audit.for_instance(instance_id)
+
+    def instance_tasks(self, instance_id: int) -> list[HumanTask]:
+        query = select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
+        return list(self.session.scalars(query))
+
+    def waiting_timers(self, instance_id: int) -> list[TimerRow]:
+        query = select(TimerRow).where(TimerRow.instance_id == instance_id, TimerRow.state == "waiting")
+        return list(self.session.scalars(query.order_by(TimerRow.due_at)))
+
+    # -- human tasks ----------------------------------------------------------
+    def task(self, task_id: str) -> HumanTask:
+        row = self.session.get(HumanTask, task_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"No task {task_id}")
+        return row
+
+    def tasks(
+        self,
+        *,
+        roles: Iterable[str] | None = None,
+        assignee: str | None = None,
+        business_key: str | None = None,
+        state: str | None = "open",
+        due_before: datetime | None = None,
+        limit: int = 500,
+    ) -> list[HumanTask]:
+        """Human tasks from the indexed table, soonest due first."""
+        query = select(HumanTask)
+        if roles is not None:
+            query = query.where(HumanTask.role.in_(list(roles)))
+        if assignee is not None:
+            query = query.where(HumanTask.assignee == assignee)
+        if business_key is not None:
+            query = query.where(HumanTask.business_key == business_key)
+        if state is not None:
+            query = query.where(HumanTask.state == state)
+        if due_before is not None:
+            query = query.where(HumanTask.due_at < due_before)
+        order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        return list(self.session.scalars(query.order_by(*order).limit(limit)))
+
+    def inbox(self, actor: Actor, limit: int = 500) -> list[HumanTask]:
+        """Open tasks the actor holds, or may claim through one of their roles."""
+        mine = HumanTask.assignee == actor.user_id
+        claimable = and_(HumanTask.assignee.is_(None), HumanTask.role.in_(sorted(actor.roles)))
+        query = select(HumanTask).where(HumanTask.state == "open", or_(mine, claimable))
+        order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        rows = self.session.scalars(query.order_by(*order).limit(limit))
+        return [r for r in rows if self.runtime.access.may_see(actor, r.business_key)]
+
+    def form_schema(self, task: HumanTask) -> Schema | None:
+        return self.runtime.form_schema(task.process_id, task.element_id)
+
+    def claim(self, task_id: str, actor: Actor) -> HumanTask:
+        row = self._actionable(task_id, actor)
+        now = self.clock.now()
+        result = self.session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == task_id, HumanTask.state == "open",
+                   or_(HumanTask.assignee.is_(None), HumanTask.assignee == actor.user_id))
+            .values(assignee=actor.user_id)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise Conflict(f"Task '{row.title}' was claimed by someone else first")
+        self.audit.record(now, actor.user_id, "task_claimed", self._instance_of(row),
+                          task_id=task_id, element_id=row.element_id)
+        flush(self.session)
+        return self.task(task_id)
+
+    def unclaim(self, task_id: str, actor: Actor) -> HumanTask:
+        row = self._actionable(task_id, actor)
+        if row.assignee is None:
+            raise Conflict(f"Task '{row.title}' is not claimed")
+        if row.assignee != actor.user_id and "manager" not in actor.roles:
+            raise Forbidden(f"Task '{row.title}' is claimed by {row.assignee}; only they or a manager may release it")
+        result = self.session.execute(
+            update(HumanTask).where(HumanTask.id == task_id, HumanTask.assignee == row.assignee)
+            .values(assignee=None).execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise Conflict(f"Task '{row.title}' changed hands at the same time; reload and try again")
+        self.audit.record(self.clock.now(), actor.user_id, "task_unclaimed", self._instance_of(row),
+                          task_id=task_id, element_id=row.element_id, data={"was": row.assignee})
+        flush(self.session)
+        return self.task(task_id)
+
+    def validate(self, task: HumanTask, data: dict[str, Any]) -> dict[str, Any]:
+        """Data checked by the task's schema, as plain JSON; InvalidData names each bad field."""
+        schema = self.form_schema(task)
+        if schema is None:
+            return json_safe(data)
+        try:
+            cleaned = schema.load(data)
+        except ValidationError as error:
+            messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+            raise InvalidData(messages) from None
+        dumped: dict[str, Any] = schema.dump(cleaned)
+        return json_safe(dumped)
+
+    def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> HumanTask:
+        """Validate, run the task, advance and save; exactly one of two racing completions wins."""
+        row = self._actionable(task_id, actor)
+        if row.assignee is not None and row.assignee != actor.user_id:
+            raise Forbidden(f"Task '{row.title}' is claimed by {row.assignee}")
+        cleaned = self.validate(row, data)
+        now = self.clock.now()
+        loaded = self.steps.load(row.instance_id, now)
+        spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
+        if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+            raise Conflict(f"Task '{row.title}' is no longer waiting to be done")
+        spiff_task.data.update(cleaned)
+        spiff_task.run()
+        self.audit.record(now, actor.user_id, "task_completed", loaded.row,
+                          task_id=task_id, element_id=row.element_id, data=cleaned)
+        self.steps.advance(loaded, actor.user_id)
+        self.steps.save(loaded, now)
+        row.state, row.completed_at, row.completed_by = "completed", now, actor.user_id
+        self.steps.sync(loaded, now)
+        return row
+
+    # -- events ---------------------------------------------------------------
+    def send_message(self, instance_id: int, name: str, payload: dict[str, Any], actor: Actor) -> ProcessInstance:
+        """Deliver a BPMN message (e.g. ``placement_cancelled``) to a running instance."""
+        payload = json_safe(payload, "payload")
+        now = self.clock.now()
+        loaded = self._running(instance_id, now)
+        try:
+            loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+        except WorkflowException:
+            raise Conflict(f"Process instance {instance_id} is not waiting for the message '{name}'") from None
+        self.audit.record(now, actor.user_id, "message_received", loaded.row, data={"message": name, "payload": payload})
+        self.steps.advance(loaded, actor.user_id)
+        self.steps.save(loaded, now)
+        self.steps.sync(loaded, now)
+        return loaded.row
+
+    def cancel(self, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
+        if not reason or not reason.strip():
+            raise InvalidData({"reason": ["give the reason for cancelling"]})
+        now = self.clock.now()
+        loaded = self._running(instance_id, now)
+        loaded.workflow.cancel()
+        self.audit.record(now, actor.user_id, "instance_cancelled", loaded.row, data={"reason": reason})
+        self.steps.save(loaded, now, status="cancelled")
+        self.steps.sync(loaded, now)
+        return loaded.row
+
+    def fire_instance_timers(self, instance_id: int, as_of: datetime) -> int:
+        """Fire every timer of one instance that is due by ``as_of``; returns how many fired."""
+        loaded = self.steps.load(instance_id, as_of)
+        if loaded.row.status != "running":
+            return 0
+        before = self._waiting_due(instance_id, as_of)
+        if not before:
+            return 0
+        self.steps.advance(loaded, SYSTEM.user_id)
+        self.steps.save(loaded, as_of)
+        self.steps.sync(loaded, as_of)
+        return sum(1 for t in before if t.state == "fired")
+
+    def _waiting_due(self, instance_id: int, as_of: datetime) -> list[TimerRow]:
+        query = select(TimerRow).where(
+            TimerRow.instance_id == instance_id, TimerRow.state == "waiting", TimerRow.due_at <= as_of
+        )
+        return list(self.session.scalars(query))
+
+    # -- helpers --------------------------------------------------------------
+    def _actionable(self, task_id: str, actor: Actor) -> HumanTask:
+        row = self.task(task_id)
+        if not self.runtime.access.may_act(actor, row.role, row.business_key):
+            raise Forbidden(f"You may not act on '{row.title}': it is for the {row.role} role")
+        if row.state != "open":
+            raise Conflict(f"Task '{row.title}' is already {row.state}")
+        return row
+
+    def _running(self, instance_id: int, at: datetime) -> Loaded:
+        loaded = self.steps.load(instance_id, at)
+        if loaded.row.status != "running":
+            raise Conflict(f"Process instance {instance_id} is {loaded.row.status}")
+        return loaded
+
+    def _instance_of(self, task: HumanTask) -> ProcessInstance:
+        return self.instance(task.instance_id)

@@ -1,0 +1,164 @@
+"""Timer event definitions that read the engine's clock, never the wall clock.
+
+SpiffWorkflow's own timers call ``datetime.now()`` both when a timer is reached
+(to compute its due time) and when it is refreshed. Ours ask the workflow's
+script engine for ``current_time``, which the engine sets from its injected clock
+before every step. After parsing, :func:`use_engine_clock` swaps the classes of the
+timer definitions in a spec for these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.util.task import TaskState
+
+from .clock import as_utc
+
+
+def engine_now(my_task: Any) -> datetime:
+    """The time the engine says it is for this step."""
+    now: datetime = my_task.workflow.script_engine.current_time
+    return now
+
+
+def parse_due(value: str) -> datetime:
+    """A timer's due value (ISO text) as an aware UTC datetime."""
+    return as_utc(datetime.fromisoformat(value))
+
+
+def _duration_after(start: datetime, expression: str) -> datetime:
+    parsed = TimerEventDefinition.parse_iso_duration(expression)
+    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
+    """``timeDate``: an expression giving ISO datetime text."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            parse_due(event_value)  # refuse a value that is not a date-time now, not when firing
+            my_task._set_internal_data(event_value=event_value)
+        if parse_due(event_value) <= engine_now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
+    """``timeDuration``: an expression giving ISO-8601 duration text, from when the timer is reached."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            event_value = _duration_after(engine_now(my_task), expression).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if parse_due(event_value) <= engine_now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockedCycle(CycleTimerEventDefinition):  # type: ignore[misc]
+    """``timeCycle``: ``R<n>/<duration>`` or ``R<n>/<start>/<duration>``, counted on the engine clock."""
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        now = engine_now(my_task)
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            event_value = _parse_cycle(expression, now)
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = parse_due(event_value["next"])
+            if next_event <= now:
+                step = timedelta(seconds=event_value["duration"])
+                event_value["next"] = (next_event + step).isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        if event_value is not None and "event_fired" not in my_task.internal_data:
+            my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+def _parse_cycle(expression: str, now: datetime) -> dict[str, Any]:
+    parts = expression.upper().strip().lstrip("R").split("/")
+    cycles = int(parts[0]) if parts[0] else -1
+    if len(parts) == 3:
+        start = parse_due(parts[1])
+        duration = _duration_after(start, parts[2]) - start
+    else:
+        first = _duration_after(now, parts[1])
+        duration = first - now
+        start = first
+    return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+
+
+_CLOCKED: dict[type, type] = {
+    TimeDateEventDefinition: ClockedTimeDate,
+    DurationTimerEventDefinition: ClockedDuration,
+    CycleTimerEventDefinition: ClockedCycle,
+}
+
+TIMER_CLASSES = (ClockedTimeDate, ClockedDuration, ClockedCycle)
+
+
+def _swap(definition: Any) -> None:
+    if isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            _swap(inner)
+        return
+    clocked = _CLOCKED.get(type(definition))
+    if clocked is not None:
+        definition.__class__ = clocked
+
+
+def use_engine_clock(spec: Any) -> list[Any]:
+    """Swap every timer definition in ``spec`` for its clocked twin; return the timer task specs."""
+    timers = []
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        if definition is None:
+            continue
+        _swap(definition)
+        if is_timer(definition):
+            timers.append(task_spec)
+    return timers
+
+
+def is_timer(definition: Any) -> bool:
+    if isinstance(definition, MultipleEventDefinition):
+        return any(is_timer(inner) for inner in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
+
+
+def timer_due(task: Any) -> datetime | None:
+    """When a waiting timer task is due, if it has been reached."""
+    if not task.has_state(TaskState.WAITING):
+        return None
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        dues = [d for d in (_value_due(task, inner) for inner in definition.event_definitions) if d]
+        return min(dues) if dues else None
+    return _value_due(task, definition)
+
+
+def _value_due(task: Any, definition: Any) -> datetime | None:
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        value = value.get("next") if value.get("cycles") != 0 else None
+    return parse_due(value) if isinstance(value, str) else None

@@ -1,0 +1,215 @@
+"""The business calendar: calendar, working and school days, and the ISO wrappers for BPMN."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import engine.calendar as calendar_module
+from engine.calendar import BusinessCalendar, TermCalendar
+
+# An illustrative LA's term dates for 2026/27 plus summer 2026.
+SUMMER_2026 = (date(2026, 4, 20), date(2026, 7, 22))
+AUTUMN_2026 = (date(2026, 9, 3), date(2026, 12, 18))  # Thu 3 Sep .. Fri 18 Dec
+SPRING_2027 = (date(2027, 1, 5), date(2027, 3, 26))
+HALF_TERM = (date(2026, 10, 26), date(2026, 10, 30))
+INSET_SEPT = (date(2026, 9, 3), date(2026, 9, 3))
+INSET_JAN = (date(2027, 1, 5), date(2027, 1, 5))
+
+TERMS = TermCalendar(
+    terms=(AUTUMN_2026, SUMMER_2026, SPRING_2027),
+    closures=(HALF_TERM, INSET_SEPT, INSET_JAN),
+)
+FROZEN_NOW = datetime(2026, 12, 11, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def cal() -> BusinessCalendar:
+    return BusinessCalendar(TERMS)
+
+
+@pytest.fixture
+def fns(cal: BusinessCalendar) -> dict[str, object]:
+    return cal.script_functions(lambda: FROZEN_NOW)
+
+
+# -- working days --------------------------------------------------------------------------------
+
+
+def test_working_days_skip_the_weekend(cal: BusinessCalendar) -> None:
+    assert cal.add_working_days(date(2026, 3, 6), 1) == date(2026, 3, 9)  # Fri -> Mon
+    assert cal.add_working_days(date(2026, 3, 7), 1) == date(2026, 3, 9)  # Sat -> Mon
+
+
+def test_working_days_skip_christmas_and_the_boxing_day_substitute(cal: BusinessCalendar) -> None:
+    # 2026: Christmas is Friday 25 Dec, Boxing Day Saturday, so Monday 28 Dec is the substitute.
+    assert cal.is_bank_holiday(date(2026, 12, 25))
+    assert cal.is_bank_holiday(date(2026, 12, 28))
+    assert not cal.is_working_day(date(2026, 12, 28))
+    assert cal.add_working_days(date(2026, 12, 24), 1) == date(2026, 12, 29)
+
+
+def test_working_days_skip_good_friday_and_easter_monday(cal: BusinessCalendar) -> None:
+    assert cal.add_working_days(date(2026, 4, 2), 1) == date(2026, 4, 7)
+
+
+def test_working_days_skip_the_early_may_and_spring_bank_holidays(cal: BusinessCalendar) -> None:
+    assert cal.add_working_days(date(2026, 5, 1), 1) == date(2026, 5, 5)
+    assert cal.add_working_days(date(2026, 5, 22), 1) == date(2026, 5, 26)
+
+
+def test_working_days_skip_the_august_bank_holiday(cal: BusinessCalendar) -> None:
+    assert cal.add_working_days(date(2026, 8, 28), 1) == date(2026, 9, 1)
+
+
+def test_one_off_bank_holidays_are_not_working_days(cal: BusinessCalendar) -> None:
+    assert not cal.is_working_day(date(2022, 9, 19))  # State funeral of Queen Elizabeth II
+    assert cal.is_working_day(date(2026, 9, 21))
+
+
+def test_zero_working_days_leaves_the_start_unchanged_even_on_a_weekend(cal: BusinessCalendar) -> None:
+    assert cal.add_working_days(date(2026, 3, 7), 0) == date(2026, 3, 7)
+
+
+def test_negative_working_days_count_back_over_holidays(cal: BusinessCalendar) -> None:
+    assert cal.add_working_days(date(2026, 12, 29), -1) == date(2026, 12, 24)
+    assert cal.add_working_days(date(2026, 9, 1), -1) == date(2026, 8, 28)
+    assert cal.add_working_days(date(2026, 12, 29), -5) == date(2026, 12, 18)
+
+
+def test_adding_to_a_datetime_keeps_its_time_of_day_and_timezone(cal: BusinessCalendar) -> None:
+    london = ZoneInfo("Europe/London")
+    result = cal.add_working_days(datetime(2026, 12, 24, 15, 30, tzinfo=london), 1)
+    assert result == datetime(2026, 12, 29, 15, 30, tzinfo=london)
+    assert result.tzinfo is london
+
+
+def test_iso_date_text_gives_a_date_and_iso_datetime_text_gives_a_datetime(cal: BusinessCalendar) -> None:
+    assert cal.add_working_days("2026-12-24", 1) == date(2026, 12, 29)
+    assert type(cal.add_working_days("2026-12-24", 1)) is date
+    assert cal.add_working_days("2026-12-24T08:00:00+00:00", 1) == datetime(2026, 12, 29, 8, tzinfo=UTC)
+
+
+def test_calendar_days_count_every_day(cal: BusinessCalendar) -> None:
+    assert cal.add_calendar_days(date(2026, 12, 24), 7) == date(2026, 12, 31)
+    assert cal.add_calendar_days(date(2026, 3, 1), -1) == date(2026, 2, 28)
+
+
+def test_working_days_between_counts_days_after_a_up_to_and_including_b(cal: BusinessCalendar) -> None:
+    # 25 Dec to 31 Dec 2026: 29, 30 and 31 are the only working days.
+    assert cal.working_days_between(date(2026, 12, 24), date(2026, 12, 31)) == 3
+    assert cal.working_days_between(date(2026, 12, 28), date(2026, 12, 29)) == 1
+    assert cal.working_days_between(date(2026, 12, 31), date(2026, 12, 24)) == 0
+    assert cal.working_days_between(date(2026, 12, 29), date(2026, 12, 29)) == 0
+
+
+def test_a_fractional_number_of_days_is_refused(cal: BusinessCalendar) -> None:
+    with pytest.raises(ValueError, match="whole number"):
+        cal.add_working_days(date(2026, 1, 5), 2.5)  # type: ignore[arg-type]
+    assert cal.add_working_days(date(2026, 1, 5), 2.0) == date(2026, 1, 7)  # type: ignore[arg-type]
+
+
+def test_text_that_is_not_iso_is_refused_with_a_clear_error(cal: BusinessCalendar) -> None:
+    with pytest.raises(ValueError, match="Not an ISO-8601"):
+        cal.add_working_days("24/12/2026", 1)
+
+
+# -- school days ---------------------------------------------------------------------------------
+
+
+def test_school_days_skip_half_term(cal: BusinessCalendar) -> None:
+    assert cal.add_school_days(date(2026, 10, 23), 1) == date(2026, 11, 2)
+
+
+def test_school_days_skip_inset_days(cal: BusinessCalendar) -> None:
+    assert not cal.is_school_day(date(2026, 9, 3))
+    assert cal.add_school_days(date(2026, 9, 1), 1) == date(2026, 9, 4)
+
+
+def test_school_days_skip_the_holidays_between_terms(cal: BusinessCalendar) -> None:
+    # Autumn ends Fri 18 Dec; spring starts Tue 5 Jan 2027 with an INSET day.
+    assert cal.add_school_days(date(2026, 12, 18), 1) == date(2027, 1, 6)
+    assert not cal.is_school_day(date(2026, 8, 10))
+
+
+def test_school_days_skip_bank_holidays_in_term(cal: BusinessCalendar) -> None:
+    assert cal.add_school_days(date(2026, 5, 1), 1) == date(2026, 5, 5)
+
+
+def test_negative_school_days_count_back_over_half_term(cal: BusinessCalendar) -> None:
+    assert cal.add_school_days(date(2026, 11, 2), -1) == date(2026, 10, 23)
+
+
+def test_school_days_between_ignores_half_term(cal: BusinessCalendar) -> None:
+    assert cal.school_days_between(date(2026, 10, 23), date(2026, 11, 2)) == 1
+    assert cal.school_days_between(date(2026, 11, 2), date(2026, 10, 23)) == 0
+
+
+def test_counting_school_days_without_term_dates_is_a_clear_error() -> None:
+    cal = BusinessCalendar()
+    with pytest.raises(ValueError, match="no term dates"):
+        cal.add_school_days(date(2026, 10, 1), 5)
+    with pytest.raises(ValueError, match="no term dates"):
+        cal.is_school_day(date(2026, 10, 1))
+
+
+def test_running_past_the_last_known_term_is_a_clear_error() -> None:
+    cal = BusinessCalendar(TermCalendar(terms=(AUTUMN_2026,)))
+    with pytest.raises(ValueError, match="term dates for that period missing"):
+        cal.add_school_days(date(2026, 12, 18), 1)
+
+
+def test_term_calendar_finds_the_term_of_a_day_and_the_next_term_start() -> None:
+    assert TERMS.term_containing(date(2026, 10, 27)) == AUTUMN_2026  # half term is still in term
+    assert TERMS.term_containing(date(2026, 8, 10)) is None
+    assert TERMS.next_term_start(date(2026, 8, 10)) == date(2026, 9, 3)
+    assert TERMS.next_term_start(date(2026, 9, 3)) == date(2027, 1, 5)
+    assert TERMS.next_term_start(date(2027, 3, 1)) is None
+
+
+def test_a_term_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ValueError, match="before it starts"):
+        TermCalendar(terms=((date(2026, 12, 18), date(2026, 9, 3)),))
+
+
+# -- ISO wrappers for BPMN -----------------------------------------------------------------------
+
+
+def test_script_now_and_today_come_from_the_injected_clock(fns: dict[str, object]) -> None:
+    assert fns["now"]() == "2026-12-11T09:30:00+00:00"  # type: ignore[operator]
+    assert fns["today"]() == "2026-12-11"  # type: ignore[operator]
+
+
+def test_script_add_working_days_returns_iso_utc_text(fns: dict[str, object]) -> None:
+    # Fri 11 Dec + 10 working days skips Christmas and the Boxing Day substitute.
+    assert fns["add_working_days"](fns["now"](), 10) == "2026-12-29T09:30:00+00:00"  # type: ignore[operator]
+
+
+def test_script_wrappers_treat_a_plain_date_as_midnight_utc(fns: dict[str, object]) -> None:
+    assert fns["add_calendar_days"](date(2026, 12, 11), 1) == "2026-12-12T00:00:00+00:00"  # type: ignore[operator]
+    assert fns["add_working_days"]("2026-12-24", 1) == "2026-12-29T00:00:00+00:00"  # type: ignore[operator]
+
+
+def test_script_wrappers_convert_other_offsets_to_utc(fns: dict[str, object]) -> None:
+    assert fns["add_working_days"]("2026-06-01T10:00:00+01:00", 0) == "2026-06-01T09:00:00+00:00"  # type: ignore[operator]
+
+
+def test_script_add_school_days_accepts_z_suffixed_text(fns: dict[str, object]) -> None:
+    assert fns["add_school_days"]("2026-10-23T09:00:00Z", 1) == "2026-11-02T09:00:00+00:00"  # type: ignore[operator]
+
+
+def test_script_counts_and_checks_accept_iso_text(fns: dict[str, object]) -> None:
+    assert fns["working_days_between"]("2026-12-24T09:00:00+00:00", "2026-12-31") == 3  # type: ignore[operator]
+    assert fns["school_days_between"]("2026-10-23", "2026-11-02") == 1  # type: ignore[operator]
+    assert fns["is_working_day"]("2026-12-28") is False  # type: ignore[operator]
+    assert fns["is_school_day"]("2026-11-02T09:00:00+00:00") is True  # type: ignore[operator]
+
+
+def test_the_calendar_module_never_reads_the_wall_clock() -> None:
+    source = inspect.getsource(calendar_module)
+    assert ".now(" not in source
+    assert ".today(" not in source
+    assert ".utcnow(" not in source
