@@ -32,12 +32,14 @@ def engine_now(my_task: Any) -> datetime:
 
 def parse_due(value: str) -> datetime:
     """A timer's due value (ISO text) as an aware UTC datetime."""
-    return as_utc(datetime.fromisoformat(value))
+    parsed: datetime = datetime.fromisoformat(value)
+    return as_utc(parsed)
 
 
 def _duration_after(start: datetime, expression: str) -> datetime:
     parsed = TimerEventDefinition.parse_iso_duration(expression)
-    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    return start + delta
 
 
 class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]

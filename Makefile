@@ -1,0 +1,48 @@
+# Virtual School Workflow — the two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+# PostgreSQL for the second test pass: VSW_TEST_DATABASE_URL, else a local server if one answers.
+PG_DEFAULT := postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: demo test test-sqlite test-postgres lint bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/vsw-demo.db} $(VENV)/bin/vsw demo
+
+test: install lint test-sqlite test-postgres
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test-sqlite: install
+	@echo "== tests on SQLite =="
+	env -u VSW_TEST_DATABASE_URL $(PY) -m pytest -m "not postgres_only" -p no:cacheprovider
+
+test-postgres: install
+	@url="$${VSW_TEST_DATABASE_URL:-}"; \
+	if [ -z "$$url" ]; then \
+	  if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_DEFAULT)', connect_timeout=3).close()" 2>/dev/null; then url="$(PG_DEFAULT)"; \
+	  elif [ -n "$${VSW_REQUIRE_POSTGRES:-}" ]; then echo "PostgreSQL is required (VSW_REQUIRE_POSTGRES) but not reachable at $(PG_DEFAULT)"; exit 1; \
+	  else echo "== PostgreSQL not reachable: set VSW_TEST_DATABASE_URL to run the suite on it =="; exit 0; fi; \
+	fi; \
+	echo "== tests on PostgreSQL =="; \
+	VSW_TEST_DATABASE_URL="$$url" $(PY) -m pytest -p no:cacheprovider
+
+bench: install
+	@url="$${VSW_BENCH_DATABASE_URL:-$(PG_DEFAULT)}"; \
+	for b in bench/*.py; do echo "== $$b =="; VSW_BENCH_DATABASE_URL="$$url" $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) vsw-demo.db* .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,13 @@
+"""The composition root: the engine runtime wired with this service's forms, calendar and access rules."""
+
+from __future__ import annotations
+
+from engine.calendar import BusinessCalendar
+from engine.runtime import Runtime
+from processes.forms import FORMS
+
+from .terms import default_term_calendar
+
+
+def build_runtime() -> Runtime:
+    return Runtime(forms=FORMS, calendar=BusinessCalendar(default_term_calendar()))
