@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, ProcessInstance
@@ -25,21 +25,38 @@ class AuditLog:
         task_id: str | None = None,
         element_id: str | None = None,
         data: dict[str, Any] | None = None,
-    ) -> AuditEvent:
-        event = AuditEvent(
-            at=at,
-            actor=actor,
-            action=action,
-            instance_id=instance.id if instance is not None else None,
-            process_id=instance.process_id if instance is not None else None,
-            business_key=instance.business_key if instance is not None else None,
-            task_id=task_id,
-            element_id=element_id,
-            data=data,
-        )
-        self.session.add(event)
-        return event
+    ) -> None:
+        self.write([entry(at, actor, action, instance, task_id=task_id, element_id=element_id, data=data)])
+
+    def write(self, entries: list[dict[str, Any]]) -> None:
+        """Insert prepared entries (see :func:`entry`) in one statement."""
+        if entries:
+            self.session.execute(insert(AuditEvent), entries)
 
     def for_instance(self, instance_id: int) -> list[AuditEvent]:
         query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
         return list(self.session.scalars(query))
+
+
+def entry(
+    at: datetime,
+    actor: str,
+    action: str,
+    instance: ProcessInstance | None = None,
+    *,
+    task_id: str | None = None,
+    element_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One audit row, not yet written."""
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "instance_id": instance.id if instance is not None else None,
+        "process_id": instance.process_id if instance is not None else None,
+        "business_key": instance.business_key if instance is not None else None,
+        "task_id": task_id,
+        "element_id": element_id,
+        "data": data,
+    }

@@ -96,6 +96,10 @@ class Runtime:
         schema_class = self.forms.get(process_id, {}).get(element_id)
         return schema_class() if schema_class is not None else None
 
+    def cached_spec(self, process_id: str, content_sha256: str) -> ParsedProcess | None:
+        with self._lock:
+            return self._specs.get((process_id, content_sha256))
+
     def spec(self, process_id: str, bpmn_xml: str, filename: str) -> ParsedProcess:
         """The parsed spec of one definition version, parsed once per process."""
         key = (process_id, content_hash(bpmn_xml))

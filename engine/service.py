@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from .audit import AuditLog
+from .audit import AuditLog, entry
 from .clock import Clock
 from .deploy import Deployer
 from .errors import Conflict, Forbidden, InvalidData, NotFound
@@ -66,8 +66,8 @@ class WorkflowService:
         self.session.add(row)
         flush(self.session)
         loaded = Loaded(row, workflow, scripts)
-        self.audit.record(now, actor.user_id, "instance_started", row,
-                          data={"version": definition.version, "data": data})
+        loaded.audit.append(entry(now, actor.user_id, "instance_started", row,
+                                  data={"version": definition.version, "data": data}))
         self.steps.advance(loaded, actor.user_id)
         self.steps.save(loaded, now)
         self.steps.sync(loaded, now)
@@ -161,7 +161,6 @@ class WorkflowService:
             raise Conflict(f"Task '{row.title}' was claimed by someone else first")
         self.audit.record(now, actor.user_id, "task_claimed", self._instance_of(row),
                           task_id=task_id, element_id=row.element_id)
-        flush(self.session)
         return self.task(task_id)
 
     def unclaim(self, task_id: str, actor: Actor) -> HumanTask:
@@ -178,7 +177,6 @@ class WorkflowService:
             raise Conflict(f"Task '{row.title}' changed hands at the same time; reload and try again")
         self.audit.record(self.clock.now(), actor.user_id, "task_unclaimed", self._instance_of(row),
                           task_id=task_id, element_id=row.element_id, data={"was": row.assignee})
-        flush(self.session)
         return self.task(task_id)
 
     def validate(self, task: HumanTask, data: dict[str, Any]) -> dict[str, Any]:
@@ -196,23 +194,23 @@ class WorkflowService:
 
     def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> HumanTask:
         """Validate, run the task, advance and save; exactly one of two racing completions wins."""
-        row = self._actionable(task_id, actor)
+        row, instance, content_sha256 = self.steps.task_and_instance(task_id)
+        self._check_actionable(row, actor)
         if row.assignee is not None and row.assignee != actor.user_id:
             raise Forbidden(f"Task '{row.title}' is claimed by {row.assignee}")
         cleaned = self.validate(row, data)
         now = self.clock.now()
-        loaded = self.steps.load(row.instance_id, now)
+        loaded = self.steps.restore(instance, content_sha256, now)
         spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict(f"Task '{row.title}' is no longer waiting to be done")
         spiff_task.data.update(cleaned)
         spiff_task.run()
-        self.audit.record(now, actor.user_id, "task_completed", loaded.row,
-                          task_id=task_id, element_id=row.element_id, data=cleaned)
+        loaded.audit.append(entry(now, actor.user_id, "task_completed", loaded.row,
+                                  task_id=task_id, element_id=row.element_id, data=cleaned))
         self.steps.advance(loaded, actor.user_id)
         self.steps.save(loaded, now)
-        row.state, row.completed_at, row.completed_by = "completed", now, actor.user_id
-        self.steps.sync(loaded, now)
+        self.steps.sync(loaded, now, completed=(row, actor.user_id))
         return row
 
     # -- events ---------------------------------------------------------------
@@ -225,7 +223,8 @@ class WorkflowService:
             loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
         except WorkflowException:
             raise Conflict(f"Process instance {instance_id} is not waiting for the message '{name}'") from None
-        self.audit.record(now, actor.user_id, "message_received", loaded.row, data={"message": name, "payload": payload})
+        loaded.audit.append(entry(now, actor.user_id, "message_received", loaded.row,
+                                  data={"message": name, "payload": payload}))
         self.steps.advance(loaded, actor.user_id)
         self.steps.save(loaded, now)
         self.steps.sync(loaded, now)
@@ -237,7 +236,7 @@ class WorkflowService:
         now = self.clock.now()
         loaded = self._running(instance_id, now)
         loaded.workflow.cancel()
-        self.audit.record(now, actor.user_id, "instance_cancelled", loaded.row, data={"reason": reason})
+        loaded.audit.append(entry(now, actor.user_id, "instance_cancelled", loaded.row, data={"reason": reason}))
         self.steps.save(loaded, now, status="cancelled")
         self.steps.sync(loaded, now)
         return loaded.row
@@ -245,30 +244,23 @@ class WorkflowService:
     def fire_instance_timers(self, instance_id: int, as_of: datetime) -> int:
         """Fire every timer of one instance that is due by ``as_of``; returns how many fired."""
         loaded = self.steps.load(instance_id, as_of)
-        if loaded.row.status != "running":
-            return 0
-        before = self._waiting_due(instance_id, as_of)
-        if not before:
+        if loaded.row.status != "running" or not any(due <= as_of for _, due in loaded.before.timers):
             return 0
         self.steps.advance(loaded, SYSTEM.user_id)
         self.steps.save(loaded, as_of)
-        self.steps.sync(loaded, as_of)
-        return sum(1 for t in before if t.state == "fired")
-
-    def _waiting_due(self, instance_id: int, as_of: datetime) -> list[TimerRow]:
-        query = select(TimerRow).where(
-            TimerRow.instance_id == instance_id, TimerRow.state == "waiting", TimerRow.due_at <= as_of
-        )
-        return list(self.session.scalars(query))
+        return self.steps.sync(loaded, as_of)
 
     # -- helpers --------------------------------------------------------------
     def _actionable(self, task_id: str, actor: Actor) -> HumanTask:
         row = self.task(task_id)
+        self._check_actionable(row, actor)
+        return row
+
+    def _check_actionable(self, row: HumanTask, actor: Actor) -> None:
         if not self.runtime.access.may_act(actor, row.role, row.business_key):
             raise Forbidden(f"You may not act on '{row.title}': it is for the {row.role} role")
         if row.state != "open":
             raise Conflict(f"Task '{row.title}' is already {row.state}")
-        return row
 
     def _running(self, instance_id: int, at: datetime) -> Loaded:
         loaded = self.steps.load(instance_id, at)

@@ -7,7 +7,9 @@ the caller's transaction; the caller's edge commits or rolls back all of it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,12 +18,13 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from .audit import AuditLog
+from .audit import AuditLog, entry
 from .errors import Conflict, EngineError, InvalidData, NotFound, ProcessError
 from .models import HumanTask, ProcessDefinition, ProcessInstance, TimerRow
 from .runtime import Runtime, StepScriptEngine
@@ -31,11 +34,22 @@ from .timers import is_timer, timer_due
 MAX_ENGINE_ROUNDS = 1000
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What the tables say about an instance: its ready user tasks and its waiting timers."""
+
+    ready: frozenset[str] = frozenset()
+    timers: tuple[tuple[str, datetime], ...] = ()
+
+
 @dataclass
 class Loaded:
     row: ProcessInstance
     workflow: BpmnWorkflow
     scripts: StepScriptEngine
+    before: Snapshot = field(default_factory=Snapshot)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    """Audit entries of this step, written right after the instance row (the step's first write)."""
 
 
 class StepRunner:
@@ -50,34 +64,74 @@ class StepRunner:
         scripts = self.runtime.script_engine(at)
         return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=scripts), scripts
 
-    def load(self, instance_id: int, at: datetime, *, lock: bool = False) -> Loaded:
-        query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.session.scalars(query.execution_options(populate_existing=True)).first()
-        if row is None:
+    def load(self, instance_id: int, at: datetime) -> Loaded:
+        """The instance's row and workflow, fresh from the database, with the sandbox set for ``at``."""
+        query = (
+            select(ProcessInstance, ProcessDefinition.content_sha256)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(ProcessInstance.id == instance_id)
+            .execution_options(populate_existing=True)
+        )
+        found = self.session.execute(query).first()
+        if found is None:
             raise NotFound(f"No process instance {instance_id}")
-        definition = self.session.get(ProcessDefinition, row.definition_id)
-        assert definition is not None
-        parsed = self.runtime.spec(definition.process_id, definition.bpmn_xml, definition.filename)
+        return self.restore(found[0], found[1], at)
+
+    def task_and_instance(self, task_id: str) -> tuple[HumanTask, ProcessInstance, str]:
+        """A human task with its instance row and definition hash, in one query (the hot path)."""
+        query = (
+            select(HumanTask, ProcessInstance, ProcessDefinition.content_sha256)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(HumanTask.id == task_id)
+            .execution_options(populate_existing=True)
+        )
+        found = self.session.execute(query).first()
+        if found is None:
+            raise NotFound(f"No task {task_id}")
+        return found[0], found[1], found[2]
+
+    def restore(self, row: ProcessInstance, content_sha256: str, at: datetime) -> Loaded:
+        """Deserialize an instance row's workflow and give it the sandbox for ``at``."""
+        parsed = self.runtime.cached_spec(row.process_id, content_sha256)
+        if parsed is None:
+            definition = self.session.get(ProcessDefinition, row.definition_id)
+            assert definition is not None
+            parsed = self.runtime.spec(definition.process_id, definition.bpmn_xml, definition.filename)
         workflow = self.runtime.serializer.loads(row.state, row.state_format, parsed.spec, parsed.subprocess_specs)
         scripts = self.runtime.script_engine(at)
         workflow.script_engine = scripts  # never trust the deserialized default engine
-        return Loaded(row, workflow, scripts)
+        return Loaded(row, workflow, scripts, snapshot(workflow, row.status))
 
     def save(self, loaded: Loaded, at: datetime, *, status: str | None = None) -> None:
-        """Write state with ``version = seen + 1``; a concurrent writer makes this a Conflict."""
+        """Write state with ``version = seen + 1``, then the step's audit entries.
+
+        The instance row is the step's first write, so racing steps queue on it;
+        if another step committed first, zero rows match and this is a Conflict.
+        """
         row, workflow = loaded.row, loaded.workflow
-        row.state = self.runtime.serializer.dumps(workflow)
-        row.state_format = STATE_FORMAT
-        row.updated_at = at
-        if status is not None:
-            row.status = status
-        elif workflow.completed:
-            row.status = "completed"
-        if row.status != "running" and row.ended_at is None:
-            row.ended_at = at
-        flush(self.session)
+        new_status = status or ("completed" if workflow.completed else row.status)
+        values: dict[str, Any] = {
+            "state": self.runtime.serializer.dumps(workflow),
+            "state_format": STATE_FORMAT,
+            "updated_at": at,
+            "status": new_status,
+            "ended_at": row.ended_at or (at if new_status != "running" else None),
+            "version": row.version + 1,
+        }
+        with conflicts_as_409():
+            result = self.session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == row.id, ProcessInstance.version == row.version)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if getattr(result, "rowcount", 0) != 1:
+            raise Conflict("Someone else changed this process at the same time; nothing was saved. Reload and try again.")
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+        self.audit.write(loaded.audit)
+        loaded.audit.clear()
 
     # -- running ------------------------------------------------------------
     def advance(self, loaded: Loaded, actor: str) -> None:
@@ -87,11 +141,11 @@ class StepRunner:
         def did_complete(task: Any) -> None:
             definition = getattr(task.task_spec, "event_definition", None)
             if definition is not None and is_timer(definition):
-                self.audit.record(
+                loaded.audit.append(entry(
                     loaded.scripts.current_time, actor, "timer_fired", row,
                     task_id=str(task.id), element_id=task.task_spec.bpmn_id,
                     data={"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id},
-                )
+                ))
 
         try:
             for _ in range(MAX_ENGINE_ROUNDS):
@@ -107,59 +161,84 @@ class StepRunner:
             raise ProcessError(f"The process '{row.process_id}' failed: {error}") from None
 
     # -- materialising ------------------------------------------------------
-    def sync(self, loaded: Loaded, at: datetime) -> list[HumanTask]:
-        """Bring human_task and waiting_timer rows in line with the workflow. Returns new tasks."""
-        row, workflow = loaded.row, loaded.workflow
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        if row.status != "running":
-            ready = {}
-        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer_task(t)]
+    def sync(self, loaded: Loaded, at: datetime, completed: tuple[HumanTask, str] | None = None) -> int:
+        """Bring human_task and waiting_timer rows in line with the workflow.
+
+        Only the difference from the snapshot taken at load is written, so a step
+        costs the same however many tasks and timers the database holds.
+        ``completed`` is the human task this step completed, and by whom.
+        Returns how many waiting timers fired.
+        """
+        row, workflow, before = loaded.row, loaded.workflow, loaded.before
+        running = row.status == "running"
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
+        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer_task(t)] if running else []
         dues = {str(t.id): timer_due(t) for t in waiting}
 
-        open_rows = self.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == row.id, HumanTask.state == "open")
-        ).all()
-        for task_row in open_rows:
-            if task_row.id not in ready:
-                task_row.state = "cancelled"
-                task_row.completed_at = at
-        known = {r.id for r in open_rows}
-        created = []
-        for task_id, task in ready.items():
-            if task_id in known:
-                continue
-            spec = task.task_spec
-            task_row = HumanTask(
-                id=task_id, instance_id=row.id, process_id=row.process_id, business_key=row.business_key,
-                element_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, role=spec.lane,
-                state="open", due_at=_due_for(task, dues), created_at=at,
-            )
-            self.session.add(task_row)
-            created.append(task_row)
+        with conflicts_as_409():
+            done_id = None
+            if completed is not None:
+                task_row, user_id = completed
+                done_id = task_row.id
+                self._close_tasks([done_id], "completed", at, user_id)
+                for key, value in (("state", "completed"), ("completed_at", at), ("completed_by", user_id)):
+                    set_committed_value(task_row, key, value)
+            self._close_tasks(sorted(before.ready - ready.keys() - {done_id}), "cancelled", at, None)
+            new_tasks = [_task_values(row, ready[i], dues, at) for i in ready.keys() - before.ready]
+            if new_tasks:
+                self.session.execute(insert(HumanTask), new_tasks)
 
-        timer_rows = self.session.scalars(
-            select(TimerRow).where(TimerRow.instance_id == row.id, TimerRow.state == "waiting")
-        ).all()
-        seen = set()
-        for timer in timer_rows:
-            due = dues.get(timer.task_id)
-            if due is not None and due == timer.due_at and row.status == "running":
-                seen.add(timer.task_id)
-                continue
-            task = workflow.get_task_from_id(UUID(timer.task_id))
-            fired = task is not None and (task.has_state(TaskState.COMPLETED) or due != timer.due_at)
-            timer.state = "fired" if fired and row.status != "cancelled" else "cancelled"
-            timer.fired_at = at if timer.state == "fired" else None
-        for task in waiting:
-            task_id, due = str(task.id), dues[str(task.id)]
-            if task_id in seen or due is None or row.status != "running":
-                continue
-            self.session.add(TimerRow(
-                instance_id=row.id, task_id=task_id, element_id=task.task_spec.bpmn_id,
-                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, due_at=due, state="waiting",
-            ))
-        flush(self.session)
-        return created
+            still = {(task_id, due) for task_id, due in dues.items() if due is not None}
+            ended: dict[str, list[str]] = {"fired": [], "cancelled": []}
+            for task_id, due in set(before.timers) - still:
+                task = workflow.get_task_from_id(UUID(task_id))
+                fired = row.status != "cancelled" and task is not None and (
+                    task.has_state(TaskState.COMPLETED) or dues.get(task_id) not in (None, due))
+                ended["fired" if fired else "cancelled"].append(task_id)
+            for outcome, task_ids in ended.items():
+                if task_ids:
+                    self.session.execute(
+                        update(TimerRow).where(TimerRow.task_id.in_(sorted(task_ids)), TimerRow.state == "waiting")
+                        .values(state=outcome, fired_at=at if outcome == "fired" else None)
+                        .execution_options(synchronize_session=False)
+                    )
+            new_timers = [
+                {"instance_id": row.id, "task_id": task_id, "element_id": spec.bpmn_id,
+                 "name": spec.bpmn_name or spec.bpmn_id, "due_at": due, "state": "waiting"}
+                for task_id, due in still - set(before.timers)
+                for spec in [workflow.get_task_from_id(UUID(task_id)).task_spec]
+            ]
+            if new_timers:
+                self.session.execute(insert(TimerRow), new_timers)
+        return len(ended["fired"])
+
+    def _close_tasks(self, task_ids: list[str], state: str, at: datetime, user_id: str | None) -> None:
+        if task_ids:
+            self.session.execute(
+                update(HumanTask).where(HumanTask.id.in_(task_ids), HumanTask.state == "open")
+                .values(state=state, completed_at=at, completed_by=user_id)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | None], at: datetime) -> dict[str, Any]:
+    spec = task.task_spec
+    return {
+        "id": str(task.id), "instance_id": row.id, "process_id": row.process_id,
+        "business_key": row.business_key, "element_id": spec.bpmn_id, "title": spec.bpmn_name or spec.bpmn_id,
+        "role": spec.lane, "state": "open", "assignee": None, "due_at": _due_for(task, dues), "created_at": at,
+    }
+
+
+def snapshot(workflow: BpmnWorkflow, status: str) -> Snapshot:
+    if status != "running":
+        return Snapshot()
+    ready = frozenset(str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+    timers = tuple(
+        (str(t.id), due) for t in workflow.get_tasks(state=TaskState.WAITING)
+        if _is_timer_task(t) and (due := timer_due(t)) is not None
+    )
+    return Snapshot(ready, timers)
 
 
 def _is_timer_task(task: Any) -> bool:
@@ -177,10 +256,11 @@ def _due_for(task: Any, dues: dict[str, datetime | None]) -> datetime | None:
     return min(found) if found else None
 
 
-def flush(session: Session) -> None:
-    """Flush, turning a lost race into a Conflict the caller can report as 409."""
+@contextmanager
+def conflicts_as_409() -> Iterator[None]:
+    """Turn a lost race (stale version, SQLite busy snapshot, PostgreSQL deadlock) into a Conflict."""
     try:
-        session.flush()
+        yield
     except StaleDataError:
         raise Conflict("Someone else changed this process at the same time; nothing was saved. Reload and try again.") from None
     except OperationalError as error:
@@ -192,6 +272,12 @@ def flush(session: Session) -> None:
         if code in ("40001", "40P01", "55P03"):
             raise Conflict("A concurrent change to the same process won; nothing was saved. Try again.") from None
         raise
+
+
+def flush(session: Session) -> None:
+    """Flush, turning a lost race into a Conflict the caller can report as 409."""
+    with conflicts_as_409():
+        session.flush()
 
 
 def json_safe(data: dict[str, Any], field: str = "data") -> dict[str, Any]:
