@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,9 +22,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import casework.users  # noqa: F401  (every table on the metadata)
 from engine.clock import FrozenClock
 from engine.db import make_engine, session_factory
-import casework.users  # noqa: F401  (every table on the metadata)
 from engine.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,4 +99,4 @@ def factory(db_engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def clock() -> FrozenClock:
     """Tuesday 1 December 2026, 09:00 UTC: autumn term, a working day."""
-    return FrozenClock(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    return FrozenClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -52,7 +54,9 @@ def _factory() -> Any:
 @click.group()
 def main() -> None:
     """Virtual School Workflow: placement moves and PEPs for children in care."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("vsw").setLevel(logging.INFO)
+    logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
 @main.group()
@@ -129,14 +133,14 @@ def user_add(username: str, display_name: str, email: str, roles: tuple[str, ...
 @click.option("--with-scheduler", is_flag=True, help="Also fire due timers in this process (single machine).")
 def serve(host: str, port: int, with_scheduler: bool) -> None:
     """Serve the web app (use a WSGI server such as gunicorn in production: see docs/deployment.md)."""
-    _serve(host, port, with_scheduler, debug=False)
+    _serve(host, port, with_scheduler)
 
 
-def _serve(host: str, port: int, with_scheduler: bool, debug: bool) -> None:
+def _serve(host: str, port: int, with_scheduler: bool, config: dict[str, Any] | None = None) -> None:
     from web import ConfigError, create_app
 
     try:
-        app = create_app({"DEBUG": debug} if debug else None)
+        app = create_app(config)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     if with_scheduler:
@@ -172,7 +176,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"Sign in as any of: {', '.join(u for u, _, _ in STAFF)} — password: {DEMO_PASSWORD}")
     if not no_serve:
         click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-        _serve(host, port, with_scheduler=True, debug=True)
+        # The demo runs on plain http://localhost with a secret made for this run only.
+        demo_config = {"SECRET_KEY": os.environ.get("VSW_SECRET_KEY") or secrets.token_hex(32),
+                       "SESSION_COOKIE_SECURE": False}
+        _serve(host, port, with_scheduler=True, config=demo_config)
 
 
 if __name__ == "__main__":  # pragma: no cover

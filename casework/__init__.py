@@ -1,0 +1,1 @@
+"""Casework: the people and records the processes act on (users, children, schools)."""

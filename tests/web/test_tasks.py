@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from engine.clock import FrozenClock
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+
+from .support import CHILD, GOOD_MOVE, csrf_token, login, post_form
+
+
+def _task(app: Flask, task_id: str) -> HumanTask:
+    with app.extensions["vsw"].sessions() as session:
+        return session.get(HumanTask, task_id)  # type: ignore[return-value]
+
+
+def _completed_events(app: Flask, instance_id: int) -> list[AuditEvent]:
+    with app.extensions["vsw"].sessions() as session:
+        query = select(AuditEvent).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.action == "task_completed"
+        )
+        return list(session.scalars(query))
+
+
+def test_social_worker_sees_their_task_in_the_inbox(client: FlaskClient, first_task_id: str) -> None:
+    login(client, "sam")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Record the proposed move" in page.text
+    assert CHILD in page.text
+    assert "Social worker" in page.text
+    assert "8 December 2026" in page.text  # 5 working days after Tuesday 1 December
+    assert f"/tasks/{first_task_id}" in page.text
+    assert "Overdue" not in page.text
+
+
+def test_inbox_marks_a_task_overdue_once_its_due_date_has_passed(
+    client: FlaskClient, first_task_id: str, clock: FrozenClock
+) -> None:
+    clock.advance(timedelta(days=8))
+    login(client, "sam")
+    assert "Overdue" in client.get("/").text
+
+
+def test_vsh_does_not_see_the_social_workers_task(client: FlaskClient, first_task_id: str) -> None:
+    login(client, "val")
+    page = client.get("/")
+    assert "Record the proposed move" not in page.text
+    assert "You have no tasks to do" in page.text
+
+
+def test_task_page_renders_the_schemas_fields_as_govuk_controls(
+    client: FlaskClient, first_task_id: str
+) -> None:
+    login(client, "sam")
+    page = client.get(f"/tasks/{first_task_id}").text
+    assert '<textarea class="govuk-textarea" id="reason" name="reason"' in page
+    assert "Say why the placement is changing" in page  # hint
+    for part in ("day", "month", "year"):
+        assert f'name="move_date-{part}"' in page
+    assert 'name="emergency" type="radio" value="yes"' in page
+    assert 'name="emergency" type="radio" value="no"' in page
+    assert 'id="year_group" name="year_group" type="text"' in page and 'inputmode="numeric"' in page
+    assert 'value="maintained"' in page and "Maintained school" in page and "Academy" in page
+    assert "New school (optional)" in page
+    assert 'name="csrf_token"' in page
+
+
+def test_submitting_bad_data_returns_400_with_the_error_summary_and_changes_nothing(
+    app: Flask, client: FlaskClient, started: ProcessInstance, first_task_id: str
+) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    bad = {**GOOD_MOVE, "reason": "", "move_date-day": "31", "move_date-month": "2", "year_group": "nine"}
+    response = post_form(client, url, url, bad)
+    assert response.status_code == 400
+    page = response.text
+    assert "govuk-error-summary" in page and "There is a problem" in page
+    assert '<a href="#reason">Enter reason for the move</a>' in page
+    assert '<a href="#move_date-day">Date of the move must be a real date</a>' in page
+    assert '<a href="#year_group">Year group must be a whole number</a>' in page
+    assert '<p id="reason-error" class="govuk-error-message">' in page
+    assert "<title>Error: " in page
+    assert 'value="31"' in page and 'value="nine"' in page and 'value="maintained" checked' in page
+    assert _task(app, first_task_id).state == "open"
+    assert _completed_events(app, started.id) == []
+
+
+def test_missing_date_part_and_missing_choice_are_named(client: FlaskClient, first_task_id: str) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    bad = {**GOOD_MOVE, "move_date-month": "", "school_kind": ""}
+    response = post_form(client, url, url, bad)
+    assert response.status_code == 400
+    assert '<a href="#move_date-month">Date of the move must include a month</a>' in response.text
+    assert '<a href="#school_kind">Select kind of new school</a>' in response.text
+
+
+def test_good_data_completes_the_task_and_the_audit_appears_on_the_instance_page(
+    app: Flask, client: FlaskClient, started: ProcessInstance, first_task_id: str
+) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    response = post_form(client, url, url, GOOD_MOVE)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    inbox = client.get("/").text
+    assert "govuk-notification-banner--success" in inbox
+    assert "Record the proposed move" in inbox and "is complete" in inbox
+    assert _task(app, first_task_id).state == "completed"
+    (event,) = _completed_events(app, started.id)
+    assert event.actor == "sam"
+    assert (
+        event.data is not None
+        and event.data["move_date"] == "2026-12-14"
+        and event.data["emergency"] is False
+    )
+    history = client.get(f"/instances/{started.id}")
+    assert history.status_code == 200
+    assert "task completed" in history.text and "Carers moving to Leeds" in history.text
+    assert "Record the virtual school head&#39;s views" in history.text  # the next open task
+
+
+def test_user_without_the_lanes_role_gets_403_on_completing(
+    app: Flask, client: FlaskClient, first_task_id: str
+) -> None:
+    login(client, "val")
+    url = f"/tasks/{first_task_id}"
+    response = post_form(client, url, url, GOOD_MOVE)
+    assert response.status_code == 403
+    assert "govuk-heading-l" in response.text and "social_worker" in response.text
+    assert _task(app, first_task_id).state == "open"
+
+
+def test_completing_an_already_completed_task_is_a_409_page(client: FlaskClient, first_task_id: str) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    page = client.get(url)
+    token = csrf_token(page.text)
+    assert client.post(url, data={**GOOD_MOVE, "csrf_token": token}).status_code == 302
+    again = client.post(url, data={**GOOD_MOVE, "csrf_token": token})
+    assert again.status_code == 409
+    assert "Someone else got there first" in again.text
+    assert "already completed" in again.text
+
+
+def test_claim_and_unclaim_assign_the_task_to_me_and_back(
+    app: Flask, client: FlaskClient, first_task_id: str
+) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    response = post_form(client, url, f"{url}/claim", {})
+    assert response.status_code == 302
+    assert _task(app, first_task_id).assignee == "sam"
+    page = client.get(url).text
+    assert "Unassign me" in page and "is assigned to you" in page
+    post_form(client, url, f"{url}/unclaim", {})
+    assert _task(app, first_task_id).assignee is None
+    assert "Assign to me" in client.get(url).text
+
+
+def test_engine_errors_are_json_when_json_is_asked_for(client: FlaskClient, first_task_id: str) -> None:
+    login(client, "val")
+    url = f"/tasks/{first_task_id}"
+    token = csrf_token(client.get(url).text)
+    response = client.post(
+        url, data={**GOOD_MOVE, "csrf_token": token}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 403
+    assert response.is_json and "social_worker" in response.json["error"]
+
+
+def test_unknown_task_and_instance_are_404_pages(client: FlaskClient) -> None:
+    login(client, "sam")
+    assert client.get("/tasks/no-such-task").status_code == 404
+    response = client.get("/instances/424242", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and response.json == {"error": "No process instance 424242"}

@@ -1,0 +1,57 @@
+"""Per-request access to the app's state: the session, the clock, the services, the actor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from casework.users import User, UserService
+from engine.clock import Clock
+from engine.runtime import Actor
+
+if TYPE_CHECKING:
+    from . import WebState
+
+
+def state() -> WebState:
+    return current_app.extensions["vsw"]  # type: ignore[no-any-return]
+
+
+def db() -> Session:
+    """This request's session (opened on first use, committed or rolled back at the edge)."""
+    if "db" not in g:
+        g.db = state().sessions()
+    return g.db  # type: ignore[no-any-return]
+
+
+def clock() -> Clock:
+    return state().clock
+
+
+def users() -> UserService:
+    return UserService(db(), clock())
+
+
+def workflow() -> Any:
+    from engine.service import WorkflowService
+
+    return WorkflowService(db(), clock(), state().runtime)
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def actor() -> Actor:
+    """The engine's view of the logged-in user."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("actor() needs a logged-in user; decorate the view with @login_required")
+    return Actor(user_id=user.username, roles=user.roles_set)
+
+
+def may_see(business_key: str) -> bool:
+    """The runtime's access policy: may the logged-in user see this child's records?"""
+    return bool(state().runtime.access.may_see(actor(), business_key))

@@ -1,0 +1,79 @@
+"""The inbox and task pages: see your tasks, claim them, fill in their forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from engine.errors import InvalidData
+
+from .auth import login_required
+from .context import actor, clock, may_see, workflow
+from .errors import wants_json
+from .forms import attach_errors, field_views, read_form
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.get("/")
+@login_required
+def inbox() -> str:
+    tasks = workflow().inbox(actor())
+    return render_template("tasks/inbox.html", tasks=tasks, now=clock().now())
+
+
+def _visible_task(task_id: str) -> Any:
+    task = workflow().task(task_id)
+    if not may_see(task.business_key):
+        abort(404)  # do not confirm that another child's task exists
+    return task
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def show(task_id: str) -> str:
+    task = _visible_task(task_id)
+    schema = workflow().form_schema(task)
+    views = field_views(schema) if schema is not None else []
+    return render_template("tasks/task.html", task=task, fields=views, summary=[], now=clock().now())
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def complete(task_id: str) -> str | Response | tuple[str, int]:
+    service = workflow()
+    task = _visible_task(task_id)
+    schema = service.form_schema(task)
+    views = field_views(schema) if schema is not None else []
+    data, read_errors = read_form(views, request.form)
+    try:
+        service.complete(task_id, data, actor())
+    except InvalidData as invalid:
+        errors = {**invalid.errors, **read_errors}
+        if wants_json():
+            raise InvalidData(errors, invalid.message) from None
+        summary = attach_errors(views, errors)
+        page = render_template("tasks/task.html", task=task, fields=views, summary=summary, now=clock().now())
+        return page, 400
+    flash(f"‘{task.title}’ is complete", "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str) -> Response:
+    task = _visible_task(task_id)
+    workflow().claim(task_id, actor())
+    flash(f"‘{task.title}’ is assigned to you", "success")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str) -> Response:
+    task = _visible_task(task_id)
+    workflow().unclaim(task_id, actor())
+    flash(f"‘{task.title}’ is no longer assigned to you", "success")
+    return redirect(url_for("tasks.show", task_id=task_id))
