@@ -185,3 +185,15 @@ def test_failed_completion_leaves_no_trace_in_any_table(wf: Harness) -> None:
     with pytest.raises(InvalidData), wf() as svc:
         svc.complete(task.id, {}, SOCIAL_WORKER)
     assert counts() == before
+
+
+def test_the_database_refuses_to_change_or_delete_audit_events(wf: Harness) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    start_review(wf)
+    for statement in (update(AuditEvent).values(actor="someone else"), delete(AuditEvent)):
+        with pytest.raises(DBAPIError, match="append-only"), wf() as svc:
+            svc.session.execute(statement)
+    with wf() as svc:
+        assert [e.actor for e in svc.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == ["system", "sam"]
