@@ -69,8 +69,7 @@ class WorkflowService:
         loaded.audit.append(entry(now, actor.user_id, "instance_started", row,
                                   data={"version": definition.version, "data": data}))
         self.steps.advance(loaded, actor.user_id)
-        self.steps.save(loaded, now)
-        self.steps.sync(loaded, now)
+        self.steps.finish(loaded, now)
         return row
 
     def instance(self, instance_id: int) -> ProcessInstance:
@@ -209,8 +208,7 @@ class WorkflowService:
         loaded.audit.append(entry(now, actor.user_id, "task_completed", loaded.row,
                                   task_id=task_id, element_id=row.element_id, data=cleaned))
         self.steps.advance(loaded, actor.user_id)
-        self.steps.save(loaded, now)
-        self.steps.sync(loaded, now, completed=(row, actor.user_id))
+        self.steps.finish(loaded, now, completed=(row, actor.user_id))
         return row
 
     # -- events ---------------------------------------------------------------
@@ -226,8 +224,7 @@ class WorkflowService:
         loaded.audit.append(entry(now, actor.user_id, "message_received", loaded.row,
                                   data={"message": name, "payload": payload}))
         self.steps.advance(loaded, actor.user_id)
-        self.steps.save(loaded, now)
-        self.steps.sync(loaded, now)
+        self.steps.finish(loaded, now)
         return loaded.row
 
     def cancel(self, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
@@ -237,8 +234,7 @@ class WorkflowService:
         loaded = self._running(instance_id, now)
         loaded.workflow.cancel()
         loaded.audit.append(entry(now, actor.user_id, "instance_cancelled", loaded.row, data={"reason": reason}))
-        self.steps.save(loaded, now, status="cancelled")
-        self.steps.sync(loaded, now)
+        self.steps.finish(loaded, now, status="cancelled")
         return loaded.row
 
     def fire_instance_timers(self, instance_id: int, as_of: datetime) -> int:
@@ -247,8 +243,7 @@ class WorkflowService:
         if loaded.row.status != "running" or not any(due <= as_of for _, due in loaded.before.timers):
             return 0
         self.steps.advance(loaded, SYSTEM.user_id)
-        self.steps.save(loaded, as_of)
-        return self.steps.sync(loaded, as_of)
+        return self.steps.finish(loaded, as_of)
 
     # -- helpers --------------------------------------------------------------
     def _actionable(self, task_id: str, actor: Actor) -> HumanTask:

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,10 +26,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .audit import AuditLog, entry
 from .errors import Conflict, EngineError, InvalidData, NotFound, ProcessError
-from .models import HumanTask, ProcessDefinition, ProcessInstance, TimerRow
+from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .runtime import Runtime, StepScriptEngine
 from .state import STATE_FORMAT
 from .timers import is_timer, timer_due
+from .writes import StepWrite, write_step
 
 MAX_ENGINE_ROUNDS = 1000
 
@@ -103,11 +104,13 @@ class StepRunner:
         workflow.script_engine = scripts  # never trust the deserialized default engine
         return Loaded(row, workflow, scripts, snapshot(workflow, row.status))
 
-    def save(self, loaded: Loaded, at: datetime, *, status: str | None = None) -> None:
-        """Write state with ``version = seen + 1``, then the step's audit entries.
+    def finish(self, loaded: Loaded, at: datetime, *, status: str | None = None,
+               completed: tuple[HumanTask, str] | None = None) -> int:
+        """Write the step: the instance at ``version = seen + 1``, its audit, tasks and timers.
 
-        The instance row is the step's first write, so racing steps queue on it;
-        if another step committed first, zero rows match and this is a Conflict.
+        If another step committed first, nothing is written and this is a Conflict.
+        ``completed`` is the human task this step completed, and by whom. Returns how
+        many waiting timers fired.
         """
         row, workflow = loaded.row, loaded.workflow
         new_status = status or ("completed" if workflow.completed else row.status)
@@ -119,19 +122,20 @@ class StepRunner:
             "ended_at": row.ended_at or (at if new_status != "running" else None),
             "version": row.version + 1,
         }
+        write = StepWrite(row.id, row.version, values, audit=list(loaded.audit))
+        fired = self._materialise(loaded, new_status, at, write, completed)
         with conflicts_as_409():
-            result = self.session.execute(
-                update(ProcessInstance)
-                .where(ProcessInstance.id == row.id, ProcessInstance.version == row.version)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        if getattr(result, "rowcount", 0) != 1:
+            written = write_step(self.session, write)
+        if not written:
             raise Conflict("Someone else changed this process at the same time; nothing was saved. Reload and try again.")
         for key, value in values.items():
             set_committed_value(row, key, value)
-        self.audit.write(loaded.audit)
+        if completed is not None:
+            for key, value in (("state", "completed"), ("completed_at", at), ("completed_by", completed[1])):
+                set_committed_value(completed[0], key, value)
         loaded.audit.clear()
+        loaded.before = snapshot(workflow, new_status)
+        return fired
 
     # -- running ------------------------------------------------------------
     def advance(self, loaded: Loaded, actor: str) -> None:
@@ -161,64 +165,39 @@ class StepRunner:
             raise ProcessError(f"The process '{row.process_id}' failed: {error}") from None
 
     # -- materialising ------------------------------------------------------
-    def sync(self, loaded: Loaded, at: datetime, completed: tuple[HumanTask, str] | None = None) -> int:
-        """Bring human_task and waiting_timer rows in line with the workflow.
+    def _materialise(self, loaded: Loaded, status: str, at: datetime, write: StepWrite,
+                     completed: tuple[HumanTask, str] | None) -> int:
+        """Add to ``write`` the human_task and waiting_timer changes since the snapshot taken at load.
 
-        Only the difference from the snapshot taken at load is written, so a step
-        costs the same however many tasks and timers the database holds.
-        ``completed`` is the human task this step completed, and by whom.
-        Returns how many waiting timers fired.
+        Only the difference is written, so a step costs the same however many tasks
+        and timers the database holds. Returns how many waiting timers fired.
         """
         row, workflow, before = loaded.row, loaded.workflow, loaded.before
-        running = row.status == "running"
+        running = status == "running"
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
         waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer_task(t)] if running else []
         dues = {str(t.id): timer_due(t) for t in waiting}
 
-        with conflicts_as_409():
-            done_id = None
-            if completed is not None:
-                task_row, user_id = completed
-                done_id = task_row.id
-                self._close_tasks([done_id], "completed", at, user_id)
-                for key, value in (("state", "completed"), ("completed_at", at), ("completed_by", user_id)):
-                    set_committed_value(task_row, key, value)
-            self._close_tasks(sorted(before.ready - ready.keys() - {done_id}), "cancelled", at, None)
-            new_tasks = [_task_values(row, ready[i], dues, at) for i in ready.keys() - before.ready]
-            if new_tasks:
-                self.session.execute(insert(HumanTask), new_tasks)
+        done_id = completed[0].id if completed is not None else None
+        if completed is not None:
+            write.closed_tasks.append({"id": done_id, "state": "completed", "done_by": completed[1]})
+        for task_id in sorted(before.ready - ready.keys() - {done_id}):
+            write.closed_tasks.append({"id": task_id, "state": "cancelled", "done_by": None})
+        write.opened_tasks.extend(_task_values(row, ready[i], dues, at) for i in sorted(ready.keys() - before.ready))
 
-            still = {(task_id, due) for task_id, due in dues.items() if due is not None}
-            ended: dict[str, list[str]] = {"fired": [], "cancelled": []}
-            for task_id, due in set(before.timers) - still:
-                task = workflow.get_task_from_id(UUID(task_id))
-                fired = row.status != "cancelled" and task is not None and (
-                    task.has_state(TaskState.COMPLETED) or dues.get(task_id) not in (None, due))
-                ended["fired" if fired else "cancelled"].append(task_id)
-            for outcome, task_ids in ended.items():
-                if task_ids:
-                    self.session.execute(
-                        update(TimerRow).where(TimerRow.task_id.in_(sorted(task_ids)), TimerRow.state == "waiting")
-                        .values(state=outcome, fired_at=at if outcome == "fired" else None)
-                        .execution_options(synchronize_session=False)
-                    )
-            new_timers = [
-                {"instance_id": row.id, "task_id": task_id, "element_id": spec.bpmn_id,
-                 "name": spec.bpmn_name or spec.bpmn_id, "due_at": due, "state": "waiting"}
-                for task_id, due in still - set(before.timers)
-                for spec in [workflow.get_task_from_id(UUID(task_id)).task_spec]
-            ]
-            if new_timers:
-                self.session.execute(insert(TimerRow), new_timers)
-        return len(ended["fired"])
-
-    def _close_tasks(self, task_ids: list[str], state: str, at: datetime, user_id: str | None) -> None:
-        if task_ids:
-            self.session.execute(
-                update(HumanTask).where(HumanTask.id.in_(task_ids), HumanTask.state == "open")
-                .values(state=state, completed_at=at, completed_by=user_id)
-                .execution_options(synchronize_session=False)
-            )
+        still = {(task_id, due) for task_id, due in dues.items() if due is not None}
+        fired = 0
+        for task_id, due in sorted(set(before.timers) - still):
+            task = workflow.get_task_from_id(UUID(task_id))
+            did_fire = status != "cancelled" and task is not None and (
+                task.has_state(TaskState.COMPLETED) or dues.get(task_id) not in (None, due))
+            fired += did_fire
+            write.ended_timers.append({"task_id": task_id, "state": "fired" if did_fire else "cancelled"})
+        for task_id, due in sorted(still - set(before.timers)):
+            spec = workflow.get_task_from_id(UUID(task_id)).task_spec
+            write.new_timers.append({"instance_id": row.id, "task_id": task_id, "element_id": spec.bpmn_id,
+                                     "name": spec.bpmn_name or spec.bpmn_id, "due_at": due, "state": "waiting"})
+        return fired
 
 
 def _task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | None], at: datetime) -> dict[str, Any]:
