@@ -36,7 +36,7 @@ class WorkflowService:
         self.runtime = runtime
         self.audit = AuditLog(session)
         self.deployer = Deployer(session, runtime, self.audit)
-        self.steps = StepRunner(session, runtime, self.audit)
+        self.steps = StepRunner(session, runtime)
 
     # -- definitions ----------------------------------------------------------
     def deploy_directory(self, directory: Path | str, actor: Actor = SYSTEM) -> list[ProcessDefinition]:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from .audit import AuditLog, entry
+from .audit import entry
 from .errors import Conflict, EngineError, InvalidData, NotFound, ProcessError
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .runtime import Runtime, StepScriptEngine
@@ -54,10 +54,9 @@ class Loaded:
 
 
 class StepRunner:
-    def __init__(self, session: Session, runtime: Runtime, audit: AuditLog) -> None:
+    def __init__(self, session: Session, runtime: Runtime) -> None:
         self.session = session
         self.runtime = runtime
-        self.audit = audit
 
     # -- loading and saving -------------------------------------------------
     def new_workflow(self, definition: ProcessDefinition, at: datetime) -> tuple[BpmnWorkflow, StepScriptEngine]:
