@@ -73,12 +73,14 @@ def db_upgrade() -> None:
 
 
 def upgrade_database() -> None:
+    """Run the Alembic migrations shipped in the ``migrations`` package (works installed or from a checkout)."""
     from alembic import command
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
+    import migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).resolve().parent))
     config.attributes["url"] = database_url()
     command.upgrade(config, "head")
 
