@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, ProcessInstance
+from .models import AuditEvent, HumanTask, ProcessInstance
 
 
 class AuditLog:
@@ -20,7 +20,7 @@ class AuditLog:
         at: datetime,
         actor: str,
         action: str,
-        instance: ProcessInstance | None = None,
+        instance: ProcessInstance | HumanTask | None = None,
         *,
         task_id: str | None = None,
         element_id: str | None = None,
@@ -42,18 +42,19 @@ def entry(
     at: datetime,
     actor: str,
     action: str,
-    instance: ProcessInstance | None = None,
+    instance: ProcessInstance | HumanTask | None = None,
     *,
     task_id: str | None = None,
     element_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One audit row, not yet written."""
+    """One audit row, not yet written. ``instance`` may be the instance or one of its tasks."""
+    instance_id = instance.instance_id if isinstance(instance, HumanTask) else getattr(instance, "id", None)
     return {
         "at": at,
         "actor": actor,
         "action": action,
-        "instance_id": instance.id if instance is not None else None,
+        "instance_id": instance_id,
         "process_id": instance.process_id if instance is not None else None,
         "business_key": instance.business_key if instance is not None else None,
         "task_id": task_id,

@@ -158,7 +158,7 @@ class WorkflowService:
         )
         if getattr(result, "rowcount", 0) != 1:
             raise Conflict(f"Task '{row.title}' was claimed by someone else first")
-        self.audit.record(now, actor.user_id, "task_claimed", self._instance_of(row),
+        self.audit.record(now, actor.user_id, "task_claimed", row,
                           task_id=task_id, element_id=row.element_id)
         return self.task(task_id)
 
@@ -174,7 +174,7 @@ class WorkflowService:
         )
         if getattr(result, "rowcount", 0) != 1:
             raise Conflict(f"Task '{row.title}' changed hands at the same time; reload and try again")
-        self.audit.record(self.clock.now(), actor.user_id, "task_unclaimed", self._instance_of(row),
+        self.audit.record(self.clock.now(), actor.user_id, "task_unclaimed", row,
                           task_id=task_id, element_id=row.element_id, data={"was": row.assignee})
         return self.task(task_id)
 
@@ -262,6 +262,3 @@ class WorkflowService:
         if loaded.row.status != "running":
             raise Conflict(f"Process instance {instance_id} is {loaded.row.status}")
         return loaded
-
-    def _instance_of(self, task: HumanTask) -> ProcessInstance:
-        return self.instance(task.instance_id)

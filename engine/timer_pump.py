@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .clock import Clock
+from .clock import Clock, FrozenClock
 from .db import unit_of_work
 from .errors import EngineError
 from .models import ProcessInstance, TimerRow
@@ -29,14 +29,6 @@ class FireReport:
     instances: int = 0
     skipped: int = 0
     failed: int = 0
-
-
-class _AsOf:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def due_instances(session: Session, as_of: datetime, limit: int) -> list[int]:
@@ -82,7 +74,7 @@ def fire_due_timers(
                     if not _claim(session, instance_id):
                         report.skipped += 1
                         continue
-                    fired = WorkflowService(session, _AsOf(as_of), runtime).fire_instance_timers(instance_id, as_of)
+                    fired = WorkflowService(session, FrozenClock(as_of), runtime).fire_instance_timers(instance_id, as_of)
             except EngineError:
                 report.failed += 1
                 continue

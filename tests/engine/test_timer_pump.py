@@ -117,3 +117,27 @@ def test_a_fired_timer_records_the_engine_time_and_the_system_as_actor(timers: H
     with timers() as svc:
         [event] = [e for e in svc.history(instance_id) if e.action == "timer_fired"]
     assert (event.at, event.actor, event.data) == (at, "system", {"name": "Opens a day after begin_at"})
+
+
+def test_two_pumps_racing_over_the_same_due_timers_fire_each_exactly_once(timers: Harness) -> None:
+    import threading
+
+    from tests.conftest import on_postgres
+
+    instances = [start_timers(timers) for _ in range(30 if on_postgres() else 10)]
+    timers.clock.set(START + timedelta(days=1))
+    reports: list[FireReport] = []
+    barrier = threading.Barrier(2)
+
+    def pump() -> None:
+        barrier.wait()
+        reports.append(fire_due_timers(timers.factory, timers.runtime, timers.clock))
+
+    threads = [threading.Thread(target=pump) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.fired for r in reports) == len(instances)
+    for instance_id in instances:
+        assert history(timers, instance_id).count(("timer_fired", "start")) == 1

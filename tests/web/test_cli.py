@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from casework.users import User
 from engine.db import make_engine, session_factory
-from engine.models import ProcessDefinition
+from engine.models import HumanTask, ProcessDefinition
 from web.cli import main
 
 BROKEN = Path(__file__).resolve().parents[1] / "engine" / "bpmn" / "review.bpmn"
@@ -92,3 +92,11 @@ def test_demo_loads_staff_and_placement_moves_once(cli: CliRunner, db_url: str) 
     second = cli.invoke(main, ["demo", "--no-serve"])
     assert "0 new placement moves" in second.output
     assert count(db_url, User) == 7
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            open_tasks = session.scalars(select(HumanTask.element_id).where(HumanTask.state == "open")).all()
+    finally:
+        engine.dispose()
+    # two moves wait for a proposal; one was proposed, so both of its branches are open
+    assert sorted(open_tasks) == ["arrange_school_place", "confirm_care_placement", "propose_move", "propose_move"]
