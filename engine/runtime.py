@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from sqlalchemy.orm import Session
 
 from .calendar import BusinessCalendar
 from .errors import DeploymentError, ScriptRefused
@@ -42,21 +43,82 @@ SYSTEM = Actor("system", frozenset())
 
 
 class AccessPolicy(Protocol):
-    """Decides, on the server, whether an actor may act on a task for a business key."""
+    """Decides, on the server, whether an actor may act on a task for a business key.
 
-    def may_act(self, actor: Actor, role: str | None, business_key: str) -> bool: ...
+    It is given the request's session, so a policy may look at records (which
+    children a social worker holds, which school a designated teacher is at).
+    """
 
-    def may_see(self, actor: Actor, business_key: str) -> bool: ...
+    def may_act(self, session: Session, actor: Actor, role: str | None, business_key: str) -> bool: ...
+
+    def may_see(self, session: Session, actor: Actor, business_key: str) -> bool: ...
 
 
 class RoleAccess:
     """The engine's default: the actor must hold the task's lane role."""
 
-    def may_act(self, actor: Actor, role: str | None, business_key: str) -> bool:
+    def may_act(self, session: Session, actor: Actor, role: str | None, business_key: str) -> bool:
         return role is None or role in actor.roles
 
-    def may_see(self, actor: Actor, business_key: str) -> bool:
+    def may_see(self, session: Session, actor: Actor, business_key: str) -> bool:
         return True
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A BPMN element completed during a step (a user task, script, gateway, timer, end event)."""
+
+    element_id: str
+    name: str
+    data: Mapping[str, Any]
+
+
+@dataclass
+class StepEvent:
+    """What one committed-to-be step did, handed to :class:`StepHooks` in the step's transaction."""
+
+    at: datetime
+    actor: str
+    instance: Any  # engine.models.ProcessInstance
+    runtime: Runtime
+    reached: list[Reached]
+    opened_tasks: list[dict[str, Any]]
+    closed_tasks: list[dict[str, Any]]
+    status: str
+
+    def reached_ids(self) -> list[str]:
+        return [r.element_id for r in self.reached]
+
+    def data_at(self, element_id: str) -> Mapping[str, Any] | None:
+        """The task data as it stood when ``element_id`` completed in this step, if it did."""
+        for reached in reversed(self.reached):
+            if reached.element_id == element_id:
+                return reached.data
+        return None
+
+
+class StepHooks(Protocol):
+    """How the layer above the engine takes part in a step, inside its transaction.
+
+    ``facts`` runs after a human task's form data is validated and before the task
+    runs: it may add server-side facts to the task data (looked up from records,
+    never typed by the user) or refuse the data with ``InvalidData``.
+    ``after_step`` runs once the step's write has succeeded, in the same
+    transaction: it may write records, start other processes, queue notices.
+    Anything it raises rolls the whole step back.
+    """
+
+    def facts(self, session: Session, task: Any, data: Mapping[str, Any]) -> Mapping[str, Any]: ...
+
+    def after_step(self, session: Session, event: StepEvent) -> None: ...
+
+
+class NoHooks:
+    def facts(self, session: Session, task: Any, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {}
+
+    def after_step(self, session: Session, event: StepEvent) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -70,9 +132,12 @@ class ParsedProcess:
 class StepScriptEngine(SandboxedScriptEngine):
     """The sandbox for one step, knowing the time the engine says it is."""
 
-    def __init__(self, calendar: BusinessCalendar, at: datetime) -> None:
+    def __init__(self, calendar: BusinessCalendar, at: datetime,
+                 extra: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self.current_time = at
-        super().__init__(functions=calendar.script_functions(lambda: self.current_time))
+        functions = calendar.script_functions(lambda: self.current_time)
+        functions.update(extra or {})
+        super().__init__(functions=functions)
 
 
 class Runtime:
@@ -81,16 +146,21 @@ class Runtime:
         forms: FormCatalogue | None = None,
         calendar: BusinessCalendar | None = None,
         access: AccessPolicy | None = None,
+        hooks: StepHooks | None = None,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
+        """``functions``: extra pure functions BPMN expressions may call (e.g. a child's school year)."""
         self.forms: FormCatalogue = forms or {}
         self.calendar = calendar or BusinessCalendar()
         self.access: AccessPolicy = access or RoleAccess()
+        self.hooks: StepHooks = hooks or NoHooks()
+        self.functions: dict[str, Callable[..., Any]] = dict(functions or {})
         self.serializer = StateSerializer()
         self._specs: dict[tuple[str, str], ParsedProcess] = {}
         self._lock = threading.Lock()
 
     def script_engine(self, at: datetime) -> StepScriptEngine:
-        return StepScriptEngine(self.calendar, at)
+        return StepScriptEngine(self.calendar, at, self.functions)
 
     def form_schema(self, process_id: str, element_id: str) -> Schema | None:
         schema_class = self.forms.get(process_id, {}).get(element_id)

@@ -25,7 +25,7 @@ from .clock import Clock
 from .deploy import Deployer
 from .errors import Conflict, Forbidden, InvalidData, NotFound
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TimerRow
-from .runtime import SYSTEM, Actor, Runtime
+from .runtime import SYSTEM, Actor, Reached, Runtime
 from .steps import Loaded, StepRunner, flush, json_safe
 
 
@@ -69,7 +69,7 @@ class WorkflowService:
         loaded.audit.append(entry(now, actor.user_id, "instance_started", row,
                                   data={"version": definition.version, "data": data}))
         self.steps.advance(loaded, actor.user_id)
-        self.steps.finish(loaded, now)
+        self.steps.finish(loaded, now, actor.user_id)
         return row
 
     def instance(self, instance_id: int) -> ProcessInstance:
@@ -141,7 +141,7 @@ class WorkflowService:
         query = select(HumanTask).where(HumanTask.state == "open", or_(mine, claimable))
         order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
         rows = self.session.scalars(query.order_by(*order).limit(limit))
-        return [r for r in rows if self.runtime.access.may_see(actor, r.business_key)]
+        return [r for r in rows if self.runtime.access.may_see(self.session, actor, r.business_key)]
 
     def form_schema(self, task: HumanTask) -> Schema | None:
         return self.runtime.form_schema(task.process_id, task.element_id)
@@ -203,12 +203,16 @@ class WorkflowService:
         spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict(f"Task '{row.title}' is no longer waiting to be done")
+        facts = json_safe(dict(self.runtime.hooks.facts(self.session, row, cleaned)), "facts")
         spiff_task.data.update(cleaned)
+        spiff_task.data.update(facts)
         spiff_task.run()
+        loaded.reached.append(Reached(row.element_id, row.title, spiff_task.data))
         loaded.audit.append(entry(now, actor.user_id, "task_completed", loaded.row,
-                                  task_id=task_id, element_id=row.element_id, data=cleaned))
+                                  task_id=task_id, element_id=row.element_id,
+                                  data={**cleaned, **({"facts": facts} if facts else {})}))
         self.steps.advance(loaded, actor.user_id)
-        self.steps.finish(loaded, now, completed=(row, actor.user_id))
+        self.steps.finish(loaded, now, actor.user_id, completed=(row, actor.user_id))
         return row
 
     # -- events ---------------------------------------------------------------
@@ -224,7 +228,7 @@ class WorkflowService:
         loaded.audit.append(entry(now, actor.user_id, "message_received", loaded.row,
                                   data={"message": name, "payload": payload}))
         self.steps.advance(loaded, actor.user_id)
-        self.steps.finish(loaded, now)
+        self.steps.finish(loaded, now, actor.user_id)
         return loaded.row
 
     def cancel(self, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
@@ -234,7 +238,7 @@ class WorkflowService:
         loaded = self._running(instance_id, now)
         loaded.workflow.cancel()
         loaded.audit.append(entry(now, actor.user_id, "instance_cancelled", loaded.row, data={"reason": reason}))
-        self.steps.finish(loaded, now, status="cancelled")
+        self.steps.finish(loaded, now, actor.user_id, status="cancelled")
         return loaded.row
 
     def fire_instance_timers(self, instance_id: int, as_of: datetime) -> int:
@@ -243,7 +247,7 @@ class WorkflowService:
         if loaded.row.status != "running" or not any(due <= as_of for _, due in loaded.before.timers):
             return 0
         self.steps.advance(loaded, SYSTEM.user_id)
-        return self.steps.finish(loaded, as_of)
+        return self.steps.finish(loaded, as_of, SYSTEM.user_id)
 
     # -- helpers --------------------------------------------------------------
     def _actionable(self, task_id: str, actor: Actor) -> HumanTask:
@@ -252,7 +256,7 @@ class WorkflowService:
         return row
 
     def _check_actionable(self, row: HumanTask, actor: Actor) -> None:
-        if not self.runtime.access.may_act(actor, row.role, row.business_key):
+        if not self.runtime.access.may_act(self.session, actor, row.role, row.business_key):
             raise Forbidden(f"You may not act on '{row.title}': it is for the {row.role} role")
         if row.state != "open":
             raise Conflict(f"Task '{row.title}' is already {row.state}")

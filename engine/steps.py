@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .audit import entry
 from .errors import Conflict, EngineError, InvalidData, NotFound, ProcessError
 from .models import HumanTask, ProcessDefinition, ProcessInstance
-from .runtime import Runtime, StepScriptEngine
+from .runtime import Reached, Runtime, StepEvent, StepScriptEngine
 from .state import STATE_FORMAT
 from .timers import is_timer, timer_due
 from .writes import StepWrite, write_step
@@ -51,6 +51,8 @@ class Loaded:
     before: Snapshot = field(default_factory=Snapshot)
     audit: list[dict[str, Any]] = field(default_factory=list)
     """Audit entries of this step, written right after the instance row (the step's first write)."""
+    reached: list[Reached] = field(default_factory=list)
+    """Elements completed during this step, in order, for the runtime's hooks."""
 
 
 class StepRunner:
@@ -103,7 +105,7 @@ class StepRunner:
         workflow.script_engine = scripts  # never trust the deserialized default engine
         return Loaded(row, workflow, scripts, snapshot(workflow, row.status))
 
-    def finish(self, loaded: Loaded, at: datetime, *, status: str | None = None,
+    def finish(self, loaded: Loaded, at: datetime, actor: str, *, status: str | None = None,
                completed: tuple[HumanTask, str] | None = None) -> int:
         """Write the step: the instance at ``version = seen + 1``, its audit, tasks and timers.
 
@@ -134,6 +136,10 @@ class StepRunner:
                 set_committed_value(completed[0], key, value)
         loaded.audit.clear()
         loaded.before = snapshot(workflow, new_status)
+        event = StepEvent(at, actor, row, self.runtime, list(loaded.reached), write.opened_tasks,
+                          write.closed_tasks, new_status)
+        loaded.reached.clear()
+        self.runtime.hooks.after_step(self.session, event)
         return fired
 
     # -- running ------------------------------------------------------------
@@ -142,6 +148,9 @@ class StepRunner:
         row, workflow = loaded.row, loaded.workflow
 
         def did_complete(task: Any) -> None:
+            spec = task.task_spec
+            if getattr(spec, "bpmn_id", None):
+                loaded.reached.append(Reached(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, task.data))
             definition = getattr(task.task_spec, "event_definition", None)
             if definition is not None and is_timer(definition):
                 loaded.audit.append(entry(
@@ -204,8 +213,22 @@ def _task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | Non
     return {
         "id": str(task.id), "instance_id": row.id, "process_id": row.process_id,
         "business_key": row.business_key, "element_id": spec.bpmn_id, "title": spec.bpmn_name or spec.bpmn_id,
-        "role": spec.lane, "state": "open", "assignee": None, "due_at": _due_for(task, dues), "created_at": at,
+        "role": bound_role(task), "state": "open", "assignee": None, "due_at": _due_for(task, dues), "created_at": at,
     }
+
+
+def bound_role(task: Any) -> str | None:
+    """The role that does a user task: its lane's name, unless the process data binds the lane.
+
+    A process may carry ``lane_roles`` (lane name -> role) in its data, so one
+    diagram serves councils that give a step to different roles (for example the
+    Key Stage 4 approver: a nominated officer in one council, the VSH in another).
+    """
+    lane = task.task_spec.lane
+    bindings = task.data.get("lane_roles")
+    if lane is not None and isinstance(bindings, dict) and isinstance(bindings.get(lane), str):
+        return str(bindings[lane])
+    return lane  # type: ignore[no-any-return]
 
 
 def snapshot(workflow: BpmnWorkflow, status: str) -> Snapshot:

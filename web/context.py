@@ -54,4 +54,4 @@ def actor() -> Actor:
 
 def may_see(business_key: str) -> bool:
     """The runtime's access policy: may the logged-in user see this child's records?"""
-    return bool(state().runtime.access.may_see(actor(), business_key))
+    return bool(state().runtime.access.may_see(db(), actor(), business_key))

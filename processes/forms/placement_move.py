@@ -221,3 +221,13 @@ class SignOffMove(Schema):
     def reason_required_when_refused(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("decision") == "refuse" and not (data.get("reason") or "").strip():
             raise ValidationError({"reason": ["Give the reason for refusing the move."]})
+
+
+FORMS = {
+    "propose_move": ProposeMove,
+    "confirm_care_placement": ConfirmCarePlacement,
+    "arrange_school_place": ArrangeSchoolPlace,
+    "escalate_no_school_place": EscalateNoSchoolPlace,
+    "record_vsh_views": RecordVshViews,
+    "sign_off_move": SignOffMove,
+}

@@ -36,7 +36,7 @@ def test_a_step_saved_over_a_newer_version_is_a_conflict_and_nothing_of_it_is_ap
         spiff_task.data.update({**DRAFT, "summary": "B's version"})
         spiff_task.run()
         with pytest.raises(Conflict):
-            svc_b.steps.finish(loaded_b, wf.clock.now())
+            svc_b.steps.finish(loaded_b, wf.clock.now(), "test")
     finally:
         session_b.rollback()
         session_b.close()
