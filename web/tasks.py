@@ -12,7 +12,7 @@ from engine.errors import InvalidData
 from .auth import login_required
 from .context import actor, clock, may_see, workflow
 from .errors import wants_json
-from .forms import attach_errors, field_views, read_form
+from .forms import attach_errors, field_views, read_form, recorded_answers
 
 bp = Blueprint("tasks", __name__)
 
@@ -37,7 +37,17 @@ def show(task_id: str) -> str:
     task = _visible_task(task_id)
     schema = workflow().form_schema(task)
     views = field_views(schema) if schema is not None else []
-    return render_template("tasks/task.html", task=task, fields=views, summary=[], now=clock().now())
+    return _page(task, views, [])
+
+
+def _page(task: Any, views: list[Any], summary: list[Any]) -> str:
+    service = workflow()
+    answers = []
+    if task.state == "open":
+        schemas = service.runtime.forms.get(task.process_id, {})
+        answers = recorded_answers(schemas, service.instance_data(task.instance_id))
+    return render_template("tasks/task.html", task=task, fields=views, summary=summary, answers=answers,
+                           now=clock().now())
 
 
 @bp.post("/tasks/<task_id>")
@@ -55,8 +65,7 @@ def complete(task_id: str) -> str | Response | tuple[str, int]:
         if wants_json():
             raise InvalidData(errors, invalid.message) from None
         summary = attach_errors(views, errors)
-        page = render_template("tasks/task.html", task=task, fields=views, summary=summary, now=clock().now())
-        return page, 400
+        return _page(task, views, summary), 400
     flash(f"‘{task.title}’ is complete", "success")
     return redirect(url_for("tasks.inbox"))
 

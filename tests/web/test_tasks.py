@@ -177,3 +177,18 @@ def test_unknown_task_and_instance_are_404_pages(client: FlaskClient) -> None:
     assert client.get("/tasks/no-such-task").status_code == 404
     response = client.get("/instances/424242", headers={"Accept": "application/json"})
     assert response.status_code == 404 and response.json == {"error": "No process instance 424242"}
+
+
+def test_the_next_task_shows_what_has_been_recorded_so_far_with_labels(
+    app: Flask, client: FlaskClient, started: ProcessInstance, first_task_id: str
+) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    post_form(client, url, url, GOOD_MOVE)
+    with app.extensions["vsw"].sessions() as session:
+        [vsh_task] = session.scalars(select(HumanTask).where(HumanTask.state == "open")).all()
+    vsh = app.test_client()
+    login(vsh, "val")
+    page = vsh.get(f"/tasks/{vsh_task.id}").text
+    assert "What has been recorded so far" in page
+    assert "Carers moving to Leeds" in page and "14 December 2026" in page
