@@ -27,6 +27,11 @@ STAFF = [
 ]
 
 MOVES = [("C-1001", "sarah.social"), ("C-1002", "sarah.social"), ("C-1003", "tom.social")]
+CHILDREN = {  # name, date of birth, current school URN (the placement move's start data)
+    "C-1001": ("Amira Khan", "2015-03-14", "100000"),
+    "C-1002": ("Jayden Brooks", "2011-11-20", "100000"),
+    "C-1003": ("Lily Evans", "2018-06-02", None),
+}
 
 PROPOSAL = {
     "reason": "carer_request",
@@ -57,9 +62,12 @@ def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_lim
         if workflows.instances(child):
             continue
         actor = Actor(worker, frozenset({"social_worker"}))
+        name, date_of_birth, school_urn = CHILDREN[child]
         instance = workflows.start("placement_move", child, {
-            "move_proposed_at": clock.now().isoformat(),
-            "school_place_limit_school_days": school_place_limit_school_days,
+            "child_ref": child, "child_name": name, "date_of_birth": date_of_birth,
+            "current_school_urn": school_urn, "move_proposed_at": clock.now().isoformat(),
+            "school_place_limit_school_days": school_place_limit_school_days, "area_notice_working_days": 5,
+            "lane_roles": {"ks4_approver": "nominated_officer", "dcs": "dcs"},
         }, actor)
         started += 1
         if child == "C-1002":  # one move already proposed: its two branches run in parallel

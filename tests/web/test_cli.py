@@ -99,4 +99,4 @@ def test_demo_loads_staff_and_placement_moves_once(cli: CliRunner, db_url: str) 
     finally:
         engine.dispose()
     # two moves wait for a proposal; one was proposed, so both of its branches are open
-    assert sorted(open_tasks) == ["arrange_school_place", "confirm_care_placement", "propose_move", "propose_move"]
+    assert sorted(open_tasks) == ["confirm_care_placement", "discuss_school_choice", "propose_move", "propose_move"]
