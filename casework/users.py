@@ -24,6 +24,7 @@ ROLES: frozenset[str] = frozenset(
         "vsh",
         "manager",
         "nominated_officer",
+        "dcs",
         "admissions_officer",
         "sen_officer",
         "iro",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from alembic import context
 
 import casework  # noqa: F401  (registers the domain's tables on the shared metadata)
+import casework.records  # noqa: F401
+import casework.rules  # noqa: F401
 import casework.users  # noqa: F401
+import notifications.models  # noqa: F401
 from engine.db import database_url, make_engine
 from engine.models import Base
 

@@ -22,7 +22,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-import casework.users  # noqa: F401  (every table on the metadata)
+import casework.records  # noqa: F401  (every table on the metadata)
+import casework.rules  # noqa: F401
+import casework.users  # noqa: F401
+import notifications.models  # noqa: F401  (notification tables, truncated between tests)
 from engine.clock import FrozenClock
 from engine.db import make_engine, session_factory
 from engine.models import Base

@@ -1,0 +1,228 @@
+"""The domain's tables: authorities, schools, children, placements, PEPs, SEND referrals, term dates.
+
+Long-lived facts about a child live here, not in workflow data (DESIGN.md decision 3). Every process
+instance about a child has the child's ``ref`` (e.g. ``C-1001``) as its business key.
+
+Codes are the ones social care and schools already use: SSDA903 legal statuses, the placement types of
+the placement-move form, DfE-style school types. ``la_code`` columns are plain indexed text (the
+three-digit LA number), so records can be loaded before the authority row exists.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine.audit import AuditLog, entry
+from engine.models import Base
+
+LEGAL_STATUSES: list[tuple[str, str]] = [
+    ("C1", "Interim care order"),
+    ("C2", "Full care order"),
+    ("D1", "Freeing order granted"),
+    ("E1", "Placement order granted"),
+    ("J1", "Remanded to local authority accommodation or youth detention accommodation"),
+    ("J2", "Placed under police protection in local authority accommodation (PACE)"),
+    ("J3", "Sentenced to a youth rehabilitation order with residence or fostering requirement"),
+    ("L1", "Under police protection and in local authority accommodation"),
+    ("L2", "Emergency protection order"),
+    ("L3", "Under child assessment order and in local authority accommodation"),
+    ("V2", "Single period of accommodation under section 20 (Children Act 1989)"),
+    ("V3", "Accommodated under an agreed series of short-term breaks, single placements"),
+    ("V4", "Accommodated under an agreed series of short-term breaks, multiple placements"),
+]
+PLACEMENT_TYPES: list[tuple[str, str]] = [
+    ("foster_care", "Foster care (LA carer)"),
+    ("agency_foster_care", "Foster care (agency carer)"),
+    ("kinship_care", "Kinship / connected-person care"),
+    ("childrens_home", "Children's home"),
+    ("residential_school", "Residential school"),
+    ("semi_independent", "Semi-independent accommodation (16+)"),
+    ("placed_with_parents", "Placed with parents"),
+    ("adoption", "Placed for adoption"),
+    ("other", "Other"),
+]
+DISTANCES: list[tuple[str, str]] = [
+    ("in_area", "In the authority's own area"),
+    ("out_of_area_adjoining", "Out of area, in an adjoining authority"),
+    ("out_of_area_distant", "Out of area, at a distance (reg. 11: needs DCS approval)"),
+]
+SCHOOL_TYPES: list[tuple[str, str]] = [
+    ("maintained", "LA-maintained school (community, voluntary or foundation)"),
+    ("academy", "Academy or free school"),
+    ("independent", "Independent school"),
+    ("la_special", "LA-maintained special school"),
+    ("early_years_setting", "Early years setting (nursery, pre-school, childminder)"),
+    ("further_education", "Further education college or sixth-form college"),
+]
+PEP_KINDS = ("initial", "termly", "school_change")
+PEP_STATUSES = ("not_started", "in_progress", "submitted", "returned", "complete")
+RAG_RATINGS = ("red", "amber", "green")
+TERM_NAMES = ("autumn", "spring", "summer")
+SEND_DECISIONS = ("assess", "not_assess")
+
+
+def values(choices: list[tuple[str, str]]) -> list[str]:
+    return [value for value, _ in choices]
+
+
+class School(Base):
+    __tablename__ = "school"
+
+    urn: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    school_type: Mapped[str] = mapped_column(String(30))
+    la_is_admission_authority: Mapped[bool] = mapped_column(Boolean)
+    la_code: Mapped[str] = mapped_column(String(10), index=True)
+    phase: Mapped[str | None] = mapped_column(String(30))
+
+
+class Child(Base):
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    upn: Mapped[str | None] = mapped_column(String(13))
+    legal_status: Mapped[str] = mapped_column(String(2))
+    looked_after_since: Mapped[date] = mapped_column(Date)
+    la_code: Mapped[str] = mapped_column(String(10), index=True)
+    social_worker: Mapped[str | None] = mapped_column(String(100), index=True)  # app_user.username
+    school_urn: Mapped[str | None] = mapped_column(ForeignKey("school.urn"), index=True)
+    current_placement_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Placement(Base):
+    __tablename__ = "placement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    placement_type: Mapped[str] = mapped_column(String(30))
+    carer_name: Mapped[str] = mapped_column(String(200), default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    distance: Mapped[str] = mapped_column(String(30))
+    area_authority: Mapped[str | None] = mapped_column(String(200))
+
+
+class PermanentExclusion(Base):
+    """A child cannot be directed to a school that permanently excluded them (SSFA 1998 s97A)."""
+
+    __tablename__ = "permanent_exclusion"
+    __table_args__ = (UniqueConstraint("child_id", "school_urn", name="uq_exclusion_child_school"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    school_urn: Mapped[str] = mapped_column(ForeignKey("school.urn"))
+    excluded_on: Mapped[date] = mapped_column(Date)
+
+
+class Pep(Base):
+    """A Personal Education Plan. One termly PEP per child per term (a partial unique index)."""
+
+    __tablename__ = "pep"
+    __table_args__ = (
+        Index(
+            "uq_pep_one_termly_per_term",
+            "child_id",
+            "academic_year",
+            "term",
+            unique=True,
+            sqlite_where=text("kind = 'termly'"),
+            postgresql_where=text("kind = 'termly'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    academic_year: Mapped[str] = mapped_column(String(7))
+    term: Mapped[str | None] = mapped_column(String(10))
+    stage: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    rag: Mapped[str | None] = mapped_column(String(5))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    sections: Mapped[str] = mapped_column(Text, default="{}")  # JSON text: section -> content
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class PepAction(Base):
+    __tablename__ = "pep_action"
+    __table_args__ = (Index("ix_pep_action_state_due", "state", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pep_id: Mapped[int] = mapped_column(ForeignKey("pep.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open|done
+    overdue_escalated_at: Mapped[datetime | None]
+
+
+class SendReferral(Base):
+    """A referral for an EHC needs assessment: the LA decides whether to assess within 6 weeks."""
+
+    __tablename__ = "send_referral"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    pep_id: Mapped[int | None] = mapped_column(ForeignKey("pep.id"))
+    referred_on: Mapped[date] = mapped_column(Date)
+    decision_due_on: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+
+
+class TermDate(Base):
+    """One school term of one authority, with its half term (inclusive dates)."""
+
+    __tablename__ = "term_date"
+    __table_args__ = (UniqueConstraint("la_code", "academic_year", "term", name="uq_term_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_code: Mapped[str] = mapped_column(String(10), index=True)
+    academic_year: Mapped[str] = mapped_column(String(7))
+    term: Mapped[str] = mapped_column(String(10))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    half_term_starts_on: Mapped[date | None] = mapped_column(Date)
+    half_term_ends_on: Mapped[date | None] = mapped_column(Date)
+
+
+class InsetDay(Base):
+    """A training day when an authority's schools are closed to pupils."""
+
+    __tablename__ = "inset_day"
+    __table_args__ = (UniqueConstraint("la_code", "day", name="uq_inset_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_code: Mapped[str] = mapped_column(String(10), index=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
+def audit_change(
+    session: Session, at: datetime, actor: str, action: str, business_key: str | None, data: dict[str, Any]
+) -> None:
+    """Append a record change to the audit trail (no process instance; keyed by the child's ref)."""
+    row = entry(at, actor, action, None, data=_jsonable(data))
+    row["business_key"] = business_key
+    AuditLog(session).write([row])
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in data.items()}
