@@ -1,0 +1,87 @@
+"""Each named notification renders; unknown names and missing context fail clearly."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from notifications.catalogue import NOTIFICATIONS, render, uk_date, uk_datetime
+from notifications.directory import Recipient
+from notifications.errors import NotificationError
+
+DORA = Recipient("dora", "dora@school.example", "Dora <Teacher>")
+SAMPLES = {
+    "task_assigned": {"child_ref": "C-1001", "child_name": "Amy", "task_title": "Review the PEP",
+                      "due_at": "2026-12-03T17:00:00+00:00", "path": "/tasks/t-1"},
+    "task_due_soon": {"child_ref": "C-1001", "child_name": "Amy", "task_title": "Review the PEP",
+                      "due_at": datetime(2026, 12, 3, 17, tzinfo=UTC), "path": "/tasks/t-1"},
+    "task_overdue": {"child_ref": "C-1001", "child_name": "Amy", "task_title": "Review the PEP",
+                     "due_at": "2026-12-03", "path": "/tasks/t-1"},
+    "escalation_raised": {"child_ref": "C-1001", "child_name": "Amy", "task_title": "Find a school place",
+                          "due_at": None, "path": "/cases/C-1001", "reason": "No school place after 20 school days"},
+    "pep_returned": {"child_ref": "C-1001", "child_name": "Amy", "task_title": "Revise the PEP",
+                     "due_at": "2026-12-03", "path": "/tasks/t-2", "returned_by": "Vera Head",
+                     "reason": "Targets are not SMART"},
+    "direction_deadline": {"child_ref": "C-1001", "child_name": "Amy", "school_name": "Hill Academy",
+                           "step": "School's representations", "deadline": "2026-12-03", "path": "/cases/C-1001"},
+    "daily_digest": {"day": date(2026, 12, 2), "path": "/notifications",
+                     "items": [{"subject": "Overdue: Review the PEP", "link": "http://localhost:5000/tasks/t-1"}]},
+}
+
+
+def test_every_named_notification_has_a_sample_and_the_issue_names_them_all() -> None:
+    assert set(NOTIFICATIONS) == set(SAMPLES) == {
+        "task_assigned", "task_due_soon", "task_overdue", "escalation_raised", "pep_returned",
+        "direction_deadline", "daily_digest"}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_notification_renders_a_one_line_subject_a_text_body_and_an_escaped_html_body(name: str) -> None:
+    rendered = render(name, {**SAMPLES[name], "recipient": DORA}, base="https://vsw.la.example/")
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "Dear Dora <Teacher>," in rendered.text
+    assert "Dear Dora &lt;Teacher&gt;," in rendered.html and "<Teacher>" not in rendered.html
+    assert rendered.link == "https://vsw.la.example" + SAMPLES[name]["path"]
+    assert rendered.link in rendered.text and f'href="{rendered.link}"' in rendered.html
+
+
+def test_a_due_date_is_written_for_a_uk_reader_in_subject_and_body() -> None:
+    rendered = render("task_due_soon", {**SAMPLES["task_due_soon"], "recipient": DORA})
+    assert rendered.subject == "Due Thursday 3 December 2026: Review the PEP for Amy (C-1001)"
+    assert "is due by Thursday 3 December 2026" in rendered.text
+
+
+def test_uk_dates_read_a_utc_time_in_london_time() -> None:
+    assert uk_date("2026-12-01") == "Tuesday 1 December 2026"
+    assert uk_datetime(datetime(2027, 6, 1, 23, 30, tzinfo=UTC)) == "Wednesday 2 June 2027 at 12:30am"
+
+
+def test_the_link_uses_vsw_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VSW_BASE_URL", "https://schools.example.gov.uk/")
+    rendered = render("task_assigned", {**SAMPLES["task_assigned"], "recipient": DORA})
+    assert rendered.link == "https://schools.example.gov.uk/tasks/t-1"
+
+
+def test_text_parts_are_not_html_escaped() -> None:
+    rendered = render("pep_returned", {**SAMPLES["pep_returned"], "reason": "Add a target for maths & English",
+                                       "recipient": DORA})
+    assert "maths & English" in rendered.text and "maths &amp; English" in rendered.html
+
+
+def test_an_unknown_notification_name_fails_and_lists_the_known_ones() -> None:
+    with pytest.raises(NotificationError, match="Unknown notification 'task_forgotten'.*task_assigned"):
+        render("task_forgotten", {"recipient": DORA})
+
+
+def test_a_missing_context_key_fails_naming_the_key() -> None:
+    context = {**SAMPLES["pep_returned"], "recipient": DORA}
+    del context["reason"]
+    with pytest.raises(NotificationError, match="'pep_returned' needs reason"):
+        render("pep_returned", context)
+
+
+def test_a_missing_attribute_inside_the_context_fails_instead_of_rendering_blank() -> None:
+    context = {**SAMPLES["daily_digest"], "items": [{"link": "x"}], "recipient": DORA}
+    with pytest.raises(NotificationError, match="could not be rendered.*subject"):
+        render("daily_digest", context)
