@@ -1,26 +1,38 @@
 """Firing due timers: the work a scheduler job does on each tick.
 
-Each instance's due timers fire in their own transaction (one unit of work), so
-one broken process cannot hold back the others. On PostgreSQL an instance is
-claimed with ``FOR UPDATE SKIP LOCKED``: any number of pumps may run at once and
-each timer fires exactly once. Timers fire in due order; after downtime every
-timer that came due in the meantime fires once, at the pump's ``as_of`` time.
+Timers fire in due order (the instance whose earliest waiting timer is the most
+overdue first); after downtime every timer that came due in the meantime fires
+once, at the pump's ``as_of`` time. A failing instance is rolled back, reported,
+and does not hold back the others.
+
+PostgreSQL: a pump claims a batch of due instances with one
+``SELECT … FOR UPDATE OF process_instance SKIP LOCKED LIMIT n`` and fires them in
+one transaction, each inside its own savepoint. Any number of pumps may run at
+once: an instance locked by one is skipped by the others, and once locked its
+stored state is checked again, so each timer fires exactly once.
+
+SQLite (and anything else): one scheduler only (``scheduler.guard`` enforces it);
+each instance fires in its own transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .clock import Clock, FrozenClock
 from .db import unit_of_work
 from .errors import EngineError
-from .models import ProcessInstance, TimerRow
-from .runtime import Runtime
+from .models import ProcessDefinition, ProcessInstance, TimerRow
+from .runtime import SYSTEM, Runtime
 from .service import WorkflowService
+from .steps import StepRunner
+
+log = logging.getLogger("vsw.timers")
 
 
 @dataclass
@@ -29,9 +41,11 @@ class FireReport:
     instances: int = 0
     skipped: int = 0
     failed: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    """``(instance id, one-line reason)`` for each instance that failed."""
 
 
-def due_instances(session: Session, as_of: datetime, limit: int) -> list[int]:
+def due_instances(session: Session, as_of: datetime, limit: int, exclude: frozenset[int] = frozenset()) -> list[int]:
     """Instances with a waiting timer due by ``as_of``, the most overdue first."""
     query = (
         select(TimerRow.instance_id)
@@ -40,44 +54,165 @@ def due_instances(session: Session, as_of: datetime, limit: int) -> list[int]:
         .order_by(func.min(TimerRow.due_at), TimerRow.instance_id)
         .limit(limit)
     )
+    if exclude:
+        query = query.where(TimerRow.instance_id.not_in(sorted(exclude)))
     return list(session.scalars(query))
 
 
-def _claim(session: Session, instance_id: int) -> bool:
-    """Lock the instance for this pump; False if another pump holds it (PostgreSQL)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    query = (
-        select(ProcessInstance.id)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update(skip_locked=True)
+def claim_due_instances(session: Session, as_of: datetime, limit: int,
+                        exclude: frozenset[int] = frozenset()) -> list[tuple[ProcessInstance, str]]:
+    """Lock and load up to ``limit`` due instances no other pump holds, most overdue first (PostgreSQL).
+
+    One statement claims the batch and returns each instance row (as it stands once
+    locked) with its definition's content hash, ready to restore.
+    """
+    due = (
+        select(TimerRow.instance_id, func.min(TimerRow.due_at).label("first_due"))
+        .where(TimerRow.state == "waiting", TimerRow.due_at <= as_of)
+        .group_by(TimerRow.instance_id)
     )
-    return session.scalar(query) is not None
+    if exclude:
+        due = due.where(TimerRow.instance_id.not_in(sorted(exclude)))
+    due_cte = due.cte("due")
+    query = (
+        select(ProcessInstance, ProcessDefinition.content_sha256)
+        .join(due_cte, due_cte.c.instance_id == ProcessInstance.id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.status == "running")
+        .order_by(due_cte.c.first_due, ProcessInstance.id)
+        .limit(limit)
+        .with_for_update(of=ProcessInstance, skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return [(found[0], found[1]) for found in session.execute(query)]
 
 
 def fire_due_timers(
-    factory: sessionmaker[Session], runtime: Runtime, clock: Clock, *, batch: int = 200, max_rounds: int = 1000
+    factory: sessionmaker[Session], runtime: Runtime, clock: Clock, *, batch: int = 50, max_rounds: int = 1000
 ) -> FireReport:
     """Fire every timer due by ``clock.now()``; returns what happened."""
     as_of = clock.now()
+    with factory() as probe:
+        dialect = probe.get_bind().dialect.name
+    if dialect == "postgresql":
+        return _fire_claimed_batches(factory, runtime, as_of, batch, max_rounds)
+    return _fire_one_by_one(factory, runtime, as_of, batch, max_rounds)
+
+
+class _BatchLost(Exception):
+    """The batch's transaction could not be saved from one instance's failure (a failed ORM flush)."""
+
+    def __init__(self, instance_id: int, error: Exception) -> None:
+        super().__init__(instance_id)
+        self.instance_id, self.error = instance_id, error
+
+
+def _fire_claimed_batches(factory: sessionmaker[Session], runtime: Runtime, as_of: datetime,
+                          batch: int, max_rounds: int) -> FireReport:
+    report = FireReport()
+    passed: set[int] = set()  # failed, or found nothing due once locked: not claimed again this pass
+    for _ in range(max_rounds):
+        done = FireReport()
+        try:
+            with unit_of_work(factory) as session:
+                claimed = claim_due_instances(session, as_of, batch, frozenset(passed))
+                _fire_batch(session, runtime, claimed, as_of, done, passed)
+        except _BatchLost as lost:  # rolled back: the others are claimed again in the next round
+            passed.add(lost.instance_id)
+            _record_failure(report, lost.instance_id, lost.error)
+            continue
+        if not claimed:
+            break
+        report.fired += done.fired
+        report.instances += done.instances
+        report.skipped += done.skipped
+        report.failed += done.failed
+        report.failures.extend(done.failures)
+    return report
+
+
+def _fire_batch(session: Session, runtime: Runtime, claimed: list[tuple[ProcessInstance, str]], as_of: datetime,
+                report: FireReport, passed: set[int]) -> None:
+    """Fire each locked instance; its write and hooks run in a savepoint, rolled back alone if they fail.
+
+    The savepoints are not released one by one (a round trip each): they end with the
+    batch's commit. Keep ``batch`` at or below 64, PostgreSQL's cached subtransactions.
+    """
+    steps = StepRunner(session, runtime)
+    for index, (row, content_sha256) in enumerate(claimed):
+        try:
+            loaded = steps.restore(row, content_sha256, as_of)
+            due = any(at <= as_of for _, at in loaded.before.timers)
+            if due:
+                steps.advance(loaded, SYSTEM.user_id)
+        except Exception as error:  # noqa: BLE001 - nothing was written yet; the others go on
+            passed.add(row.id)
+            _record_failure(report, row.id, error)
+            continue
+        if not due:  # another pump fired them just before this one locked the row
+            passed.add(row.id)
+            _count(report, 0)
+            continue
+        session.flush()  # nothing of an earlier instance may fall inside this one's savepoint
+        savepoint = f"timer_pump_{index}"
+        session.execute(text(f"SAVEPOINT {savepoint}"))
+        try:
+            fired = steps.finish(loaded, as_of, SYSTEM.user_id)
+            session.flush()
+        except Exception as error:  # noqa: BLE001 - one broken instance must not stop the others
+            if not session.is_active:
+                raise _BatchLost(row.id, error) from error
+            session.execute(text(f"ROLLBACK TO SAVEPOINT {savepoint}"))
+            passed.add(row.id)
+            _record_failure(report, row.id, error)
+            _reload_rest(session, claimed, index + 1)
+            continue
+        _count(report, fired)
+
+
+def _reload_rest(session: Session, claimed: list[tuple[ProcessInstance, str]], start: int) -> None:
+    """After a rollback to a savepoint, forget what the session holds and re-read the rows still to fire."""
+    session.expunge_all()
+    rest = {row.id: n for n, (row, _) in enumerate(claimed) if n >= start}
+    if rest:
+        for row in session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(sorted(rest)))):
+            claimed[rest[row.id]] = (row, claimed[rest[row.id]][1])
+
+
+def _fire_one_by_one(factory: sessionmaker[Session], runtime: Runtime, as_of: datetime,
+                     batch: int, max_rounds: int) -> FireReport:
     report = FireReport()
     tried: set[int] = set()
     for _ in range(max_rounds):
         with factory() as session:
-            candidates = [i for i in due_instances(session, as_of, batch + len(tried)) if i not in tried][:batch]
+            candidates = due_instances(session, as_of, batch, frozenset(tried))
         if not candidates:
             break
         for instance_id in candidates:
             tried.add(instance_id)
             try:
                 with unit_of_work(factory) as session:
-                    if not _claim(session, instance_id):
-                        report.skipped += 1
-                        continue
                     fired = WorkflowService(session, FrozenClock(as_of), runtime).fire_instance_timers(instance_id, as_of)
-            except EngineError:
-                report.failed += 1
+            except Exception as error:  # noqa: BLE001 - one broken instance must not stop the others
+                _record_failure(report, instance_id, error)
                 continue
-            report.fired += fired
-            report.instances += 1 if fired else 0
+            _count(report, fired)
     return report
+
+
+def _count(report: FireReport, fired: int) -> None:
+    """An instance that had nothing due once loaded was handled by another pump just before."""
+    report.fired += fired
+    report.instances += 1 if fired else 0
+    report.skipped += 0 if fired else 1
+
+
+def _record_failure(report: FireReport, instance_id: int, error: Exception) -> None:
+    report.failed += 1
+    if isinstance(error, EngineError):
+        reason = error.message
+        log.warning("timers: instance %s failed: %s", instance_id, reason)
+    else:
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        log.exception("timers: instance %s failed unexpectedly", instance_id)
+    report.failures.append((instance_id, reason))

@@ -96,7 +96,7 @@ def deploy(path: Path | None) -> None:
 
     target = path or PROCESS_DIR
     with unit_of_work(_factory()) as session:
-        service = WorkflowService(session, SystemClock(), build_runtime())
+        service = WorkflowService(session, SystemClock(), build_runtime(_factory()))
         if target.is_dir():
             deployed = service.deploy_directory(target, ADMIN)
         else:
@@ -146,19 +146,41 @@ def _serve(host: str, port: int, with_scheduler: bool, config: dict[str, Any] | 
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     if with_scheduler:
-        from scheduler import start_background_scheduler
+        from scheduler import AnotherSchedulerRunning, start_background_scheduler
 
-        start_background_scheduler()
+        try:
+            start_background_scheduler()
+        except AnotherSchedulerRunning as error:
+            raise click.ClickException(f"Not starting the in-process scheduler: {error.message} "
+                                       "(or serve without --with-scheduler)") from None
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
 @main.command()
-@click.option("--interval", default=30, show_default=True, type=int, help="Seconds between polls for due timers.")
-def scheduler(interval: int) -> None:
-    """Run the scheduler: fires due timers (see docs/deployment.md)."""
-    from scheduler import run_blocking_scheduler
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Seconds between polls for due timers.")
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(min=1, max=64),
+              help="Cases claimed per transaction on PostgreSQL.")
+@click.option("--once", is_flag=True, help="Run every job once and exit (catch up by hand, or from cron).")
+@one_line_errors
+def scheduler(interval: int, batch: int, once: bool) -> None:
+    """Run the scheduler: fires due timers and runs the other jobs (see docs/deployment.md)."""
+    from scheduler import FIRE_TIMERS, AnotherSchedulerRunning, JobFailed, run_blocking_scheduler, run_once
 
-    run_blocking_scheduler(interval)
+    try:
+        if not once:
+            run_blocking_scheduler(interval, batch=batch)
+            return
+        results = run_once(batch=batch)
+    except AnotherSchedulerRunning as error:
+        raise click.ClickException(error.message) from None
+    timers = results.get(FIRE_TIMERS)
+    if timers is not None and not isinstance(timers, JobFailed):
+        click.echo(f"timers: fired {timers.fired} in {timers.instances} instances, "
+                   f"{timers.skipped} skipped, {timers.failed} failed")
+    failed = [report for report in results.values() if isinstance(report, JobFailed)]
+    if failed:
+        raise click.ClickException("; ".join(f"job {f.name} failed: {f.error}" for f in failed))
 
 
 @main.command()
@@ -173,9 +195,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
     upgrade_database()
     with unit_of_work(_factory()) as session:
-        summary = load_demo(session, SystemClock(), build_runtime())
-    click.echo(f"Demo authority loaded: {summary.users} staff, {summary.instances} new placement moves.")
-    click.echo(f"Sign in as any of: {', '.join(u for u, _, _ in STAFF)} — password: {DEMO_PASSWORD}")
+        summary = load_demo(session, SystemClock(), build_runtime(_factory()))
+    click.echo(f"Demo authority loaded: {summary.users} staff, {summary.children} new children, "
+               f"{summary.peps} new PEPs, {summary.instances} new placement moves.")
+    click.echo(f"Sign in as any of: {', '.join(s[0] for s in STAFF)} — password: {DEMO_PASSWORD}")
     if not no_serve:
         click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
         # The demo runs on plain http://localhost with a secret made for this run only.

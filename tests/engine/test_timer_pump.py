@@ -141,3 +141,46 @@ def test_two_pumps_racing_over_the_same_due_timers_fire_each_exactly_once(timers
     assert sum(r.fired for r in reports) == len(instances)
     for instance_id in instances:
         assert history(timers, instance_id).count(("timer_fired", "start")) == 1
+
+
+class BrokenForOneChild:
+    """Records hooks that fail, after the step's write, for one child's case."""
+
+    def facts(self, session, task, data):  # type: ignore[no-untyped-def]
+        return {}
+
+    def after_step(self, session, event) -> None:  # type: ignore[no-untyped-def]
+        from engine.models import AuditEvent
+
+        session.add(AuditEvent(at=event.at, actor="hook", action="hook_ran", instance_id=event.instance.id))
+        if event.instance.business_key == "broken" and event.actor == "system":  # when its timer fires
+            raise RuntimeError("the records for this child are locked")
+
+
+def test_a_failing_instance_is_rolled_back_alone_and_reported_while_the_others_fire(factory, clock) -> None:  # type: ignore[no-untyped-def]
+    from engine.db import unit_of_work
+    from engine.runtime import Runtime
+    from engine.service import WorkflowService
+
+    runtime = Runtime(hooks=BrokenForOneChild())
+    with unit_of_work(factory) as session:
+        svc = WorkflowService(session, clock, runtime)
+        svc.deploy_file("tests/engine/bpmn/timers.bpmn")
+        keys = ["a", "b", "broken", "c", "d"]
+        ids = {key: svc.start("timers", key, {"begin_at": (START + timedelta(minutes=n)).isoformat()},
+                              SOCIAL_WORKER).id for n, key in enumerate(keys)}
+    clock.set(START + timedelta(days=2))
+    report = fire_due_timers(factory, runtime, clock, batch=10)
+    assert (report.fired, report.failed) == (4, 1)
+    assert report.failures == [(ids["broken"], "RuntimeError: the records for this child are locked")]
+    with unit_of_work(factory) as session:
+        svc = WorkflowService(session, clock, runtime)
+        for key, instance_id in ids.items():
+            actions = [e.action for e in svc.history(instance_id)]
+            waiting = [t.element_id for t in svc.waiting_timers(instance_id)]
+            if key == "broken":  # its write and its hook's record were both rolled back
+                assert (actions.count("timer_fired"), actions.count("hook_ran"), waiting) == (0, 1, ["start"])
+            else:
+                assert (actions.count("timer_fired"), actions.count("hook_ran"), waiting) == (1, 2, ["wait_two_days"])
+    again = fire_due_timers(factory, runtime, clock)
+    assert (again.fired, again.failed) == (0, 1)  # tried again on the next pass, still reported
