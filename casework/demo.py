@@ -1,9 +1,15 @@
-"""A small, realistic demo authority: staff of each role and placement moves under way."""
+"""A small, realistic demo authority: staff of every role, schools of each kind, looked-after
+children aged 2 to 17, their PEPs for this term, and placement moves under way.
+
+Load it into an empty database (``vsw demo``); loading again adds nothing.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -11,27 +17,55 @@ from engine.runtime import Actor, Runtime
 from engine.service import WorkflowService
 from processes import PROCESS_DIR
 
+from .children import ChildService
+from .lifecycle import Casework
+from .records import Child, School
+from .rules import ensure_authority
+from .schools import SchoolService
+from .terms import has_own_term_dates, load_default_term_dates
+from .upn import check_letter
 from .users import UserService
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_LA = "935"  # a three-digit LA number, as in UPNs
+DEMO_LA_NAME = "Demo Borough Council"
+ADMIN = Actor("alex.admin", frozenset({"admin"}))
 
-STAFF = [
-    ("sarah.social", "Sarah Okafor", "social_worker"),
-    ("tom.social", "Tom Reynolds", "social_worker"),
-    ("vera.vsh", "Vera Lindqvist", "vsh"),
-    ("mike.manager", "Mike Chen", "manager"),
-    ("dana.teacher", "Dana Price", "designated_teacher"),
-    ("nina.officer", "Nina Patel", "nominated_officer"),
-    ("alex.admin", "Alex Morgan", "admin"),
+# urn, name, type, LA is admission authority, phase
+SCHOOLS = [
+    ("100000", "Riverside Primary School", "maintained", True, "primary"),
+    ("100001", "Hillcrest Academy", "academy", False, "secondary"),
+    ("100002", "St Anne's CE Voluntary Aided High School", "maintained", False, "secondary"),
+    ("100003", "Oakfield Special School", "la_special", True, "all-through"),
+    ("100004", "Little Acorns Nursery", "early_years_setting", False, "nursery"),
+    ("100005", "Northgate College", "further_education", False, "16 plus"),
 ]
-
-MOVES = [("C-1001", "sarah.social"), ("C-1002", "sarah.social"), ("C-1003", "tom.social")]
-CHILDREN = {  # name, date of birth, current school URN (the placement move's start data)
-    "C-1001": ("Amira Khan", "2015-03-14", "100000"),
-    "C-1002": ("Jayden Brooks", "2011-11-20", "100000"),
-    "C-1003": ("Lily Evans", "2018-06-02", None),
-}
+# username, name, role, school (designated teachers only)
+STAFF = [
+    ("sarah.social", "Sarah Okafor", "social_worker", None),
+    ("tom.social", "Tom Reynolds", "social_worker", None),
+    ("vera.vsh", "Vera Lindqvist", "vsh", None),
+    ("mike.manager", "Mike Chen", "manager", None),
+    ("dana.teacher", "Dana Price", "designated_teacher", "100000"),
+    ("harry.teacher", "Harry Osei", "designated_teacher", "100001"),
+    ("priya.teacher", "Priya Shah", "designated_teacher", "100004"),
+    ("colin.teacher", "Colin Wright", "designated_teacher", "100005"),
+    ("nina.officer", "Nina Patel", "nominated_officer", None),
+    ("david.dcs", "David Adeyemi", "dcs", None),
+    ("anna.admissions", "Anna Kowalski", "admissions_officer", None),
+    ("sam.send", "Sam Fletcher", "sen_officer", None),
+    ("alex.admin", "Alex Morgan", "admin", None),
+]
+# ref, first, last, years old on load, legal status, months looked after, social worker, school
+CHILDREN = [
+    ("C-1001", "Amira", "Khan", 10, "C2", 30, "sarah.social", "100000"),
+    ("C-1002", "Jayden", "Brooks", 14, "C2", 48, "sarah.social", "100001"),
+    ("C-1003", "Lily", "Evans", 7, "C1", 8, "tom.social", "100000"),
+    ("C-1004", "Noah", "Campbell", 2, "V2", 5, "tom.social", "100004"),
+    ("C-1005", "Chloe", "Murray", 17, "C2", 60, "sarah.social", "100005"),
+]
+NEW_CHILD = ("C-1006", "Ethan", "Walsh", 9, "L2", "tom.social", "100000")  # looked after this week
+MOVES = ["C-1001", "C-1002", "C-1003"]
 
 PROPOSAL = {
     "reason": "carer_request",
@@ -46,31 +80,79 @@ PROPOSAL = {
 class DemoSummary:
     users: int
     instances: int
+    children: int = 0
+    peps: int = 0
+
+
+def _upn(serial: int, birth_year: int) -> str:
+    body = f"{DEMO_LA}2000{birth_year % 100:02d}{serial:03d}"
+    return check_letter(body) + body
 
 
 def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_limit_school_days: int = 10) -> DemoSummary:
-    """Seed staff and start placement moves; safe to run on an empty database only."""
+    """Seed the authority, its people and children, and start their processes; adds nothing twice."""
+    del school_place_limit_school_days  # the authority's rule decides (default 20 school days)
+    today = clock.now().date()
+    ensure_authority(session, DEMO_LA, DEMO_LA_NAME)
+    if not has_own_term_dates(session, DEMO_LA):
+        load_default_term_dates(session, DEMO_LA)
+    schools = SchoolService(session, clock)
+    for urn, name, kind, la_admits, phase in SCHOOLS:
+        if session.get(School, urn) is None:
+            schools.add(ADMIN.user_id, urn=urn, name=name, school_type=kind, la_is_admission_authority=la_admits,
+                        la_code=DEMO_LA, phase=phase)
     users = UserService(session, clock)
-    for username, name, role in STAFF:
+    for username, name, role, school in STAFF:
         if users.by_username(username) is None:
             users.add(username, name, f"{username}@demo-council.example", DEMO_PASSWORD, [role], DEMO_LA,
-                      school_urn="100000" if role == "designated_teacher" else None)
-    workflows = WorkflowService(session, clock, runtime)
-    workflows.deploy_directory(PROCESS_DIR, Actor("alex.admin", frozenset({"admin"})))
-    started = 0
-    for child, worker in MOVES:
-        if workflows.instances(child):
+                      school_urn=school)
+    WorkflowService(session, clock, runtime).deploy_directory(PROCESS_DIR, ADMIN)
+
+    casework = Casework(session, clock, runtime)
+    children = ChildService(session, clock)
+    added = 0
+    for serial, (ref, first, last, age, status, months, worker, school) in enumerate(CHILDREN, start=1):
+        if children.by_ref(ref) is not None:
             continue
-        actor = Actor(worker, frozenset({"social_worker"}))
-        name, date_of_birth, school_urn = CHILDREN[child]
-        instance = workflows.start("placement_move", child, {
-            "child_ref": child, "child_name": name, "date_of_birth": date_of_birth,
-            "current_school_urn": school_urn, "move_proposed_at": clock.now().isoformat(),
-            "school_place_limit_school_days": school_place_limit_school_days, "area_notice_working_days": 5,
-            "lane_roles": {"ks4_approver": "nominated_officer", "dcs": "dcs"},
-        }, actor)
+        born = _birthday(today, age)
+        children.add(ADMIN.user_id, ref=ref, first_name=first, last_name=last, date_of_birth=born,
+                     upn=_upn(serial, born.year) if age >= 4 else None, legal_status=status,
+                     looked_after_since=today - timedelta(days=30 * months), la_code=DEMO_LA,
+                     social_worker=worker, school_urn=school)
+        added += 1
+    ref, first, last, age, status, worker, school = NEW_CHILD
+    peps = 0
+    if children.by_ref(ref) is None:
+        born = _birthday(today, age)
+        casework.add_child(ADMIN, ref=ref, first_name=first, last_name=last, date_of_birth=born,
+                           upn=_upn(len(CHILDREN) + 1, born.year), legal_status=status,
+                           looked_after_since=today - timedelta(days=2), la_code=DEMO_LA,
+                           social_worker=worker, school_urn=school)
+        added += 1
+        peps += 1
+    peps += casework.open_termly_reviews(DEMO_LA).opened
+
+    started = 0
+    workflows = WorkflowService(session, clock, runtime)
+    for child_ref in MOVES:
+        if workflows.instances(child_ref) and any(i.process_id == "placement_move"
+                                                  for i in workflows.instances(child_ref)):
+            continue
+        child = children.get(child_ref)
+        actor = Actor(child.social_worker or "", frozenset({"social_worker"}))
+        instance = casework.start_move(child_ref, actor)
         started += 1
-        if child == "C-1002":  # one move already proposed: its two branches run in parallel
-            [proposal] = workflows.instance_tasks(instance.id)
+        if child_ref == "C-1002":  # one move already proposed: its two branches run in parallel
+            [proposal] = [t for t in workflows.instance_tasks(instance.id) if t.state == "open"]
             workflows.complete(proposal.id, PROPOSAL, actor)
-    return DemoSummary(users=len(STAFF), instances=started)
+    return DemoSummary(users=len(STAFF), instances=started, children=added, peps=peps)
+
+
+def _birthday(today: date, age: int) -> date:
+    """A date of birth that makes the child ``age`` today (born in March, or last year's)."""
+    born = date(today.year - age, 3, 14)
+    return born if born <= today else date(today.year - age - 1, 3, 14)
+
+
+def demo_children(session: Session) -> list[Child]:
+    return list(session.scalars(select(Child).where(Child.la_code == DEMO_LA).order_by(Child.ref)))

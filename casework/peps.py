@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.calendar import BusinessCalendar
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidData, NotFound
+from processes.forms import FORMS
 
 from .children import ChildService
 from .records import (
@@ -32,22 +33,22 @@ from .records import (
 )
 from .schoolyear import academic_year_label, pep_stage
 
-# Content of a PEP by age stage (Care Planning Regulations 2010, Schedule 1, and the statutory guidance).
-COMMON_SECTIONS = (
-    "education_history",
-    "current_provision",
-    "planned_changes",
-    "childs_views",
-    "attendance",
-    "sen",
-    "targets",
-    "pupil_premium_plus",
-)
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "early_years": (*COMMON_SECTIONS, "development_eyfs", "early_years_funding"),
-    "school_age": (*COMMON_SECTIONS, "attainment", "exclusions_and_behaviour"),
-    "post_16": (*COMMON_SECTIONS, "attainment", "education_employment_training", "careers_guidance"),
-}
+# Content of a PEP by age stage (Care Planning Regulations 2010, Schedule 1, and the statutory guidance):
+# the fields of the stage's form in processes/forms/pep_review.py, so the record and the form never drift,
+# plus the social worker's contribution and the child's views.
+_NOT_SECTIONS = ("actions", "suspected_unidentified_sen", "sen_concern")
+_CONTRIBUTIONS = ("social_worker_contribution", "record_childs_views")
+
+
+def _sections(stage: str) -> tuple[str, ...]:
+    forms = FORMS["pep_review"]
+    names = [n for n in forms[f"complete_pep_{stage}"]().fields if n not in _NOT_SECTIONS]
+    for task in _CONTRIBUTIONS:
+        names.extend(n for n in forms[task]().fields if n not in names)
+    return tuple(names)
+
+
+SECTIONS: dict[str, tuple[str, ...]] = {stage: _sections(stage) for stage in ("early_years", "school_age", "post_16")}
 # EHC needs assessment: the LA decides whether to assess within 6 weeks (SEND Regulations 2014, reg. 5).
 SEND_DECISION_WEEKS = 6
 
@@ -124,7 +125,7 @@ class PepService:
     def sections(self, pep: Pep) -> dict[str, Any]:
         return dict(json.loads(pep.sections or "{}"))
 
-    def update_sections(self, pep_id: int, changes: dict[str, str], actor: str = "system") -> Pep:
+    def update_sections(self, pep_id: int, changes: dict[str, Any], actor: str = "system") -> Pep:
         """Write some sections (the form of the child's stage); starts the PEP if not started."""
         pep = self.get(pep_id)
         self._require(pep, ("not_started", "in_progress", "returned"), "edited")
@@ -135,7 +136,8 @@ class PepService:
             if name not in allowed
         }
         errors.update(
-            {n: ["Enter text"] for n, v in changes.items() if n in allowed and not isinstance(v, str)}
+            {n: ["Enter text, a number or yes/no"] for n, v in changes.items()
+             if n in allowed and not isinstance(v, str | int | float | bool)}
         )
         if errors:
             raise InvalidData(errors)

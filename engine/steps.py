@@ -248,13 +248,23 @@ def _is_timer_task(task: Any) -> bool:
 
 
 def _due_for(task: Any, dues: dict[str, datetime | None]) -> datetime | None:
-    """A user task is due when the earliest timer on its boundary is."""
-    parent = task.parent
-    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
-        return None
-    times = [dues.get(str(sibling.id)) for sibling in parent.children if sibling is not task]
-    found = [t for t in times if t is not None]
-    return min(found) if found else None
+    """A user task is due when the earliest timer on its boundary is, or else on the boundary of
+    the embedded subprocess it runs in (a PEP's parts are due when the whole PEP is)."""
+    for _ in range(20):  # subprocesses nest; never loop forever on a malformed tree
+        parent = task.parent
+        if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
+            times = [dues.get(str(sibling.id)) for sibling in parent.children if sibling is not task]
+            found = [t for t in times if t is not None]
+            if found:
+                return min(found)
+        outer_id = getattr(task.workflow, "parent_task_id", None)
+        if outer_id is None:
+            return None
+        outer = task.workflow.top_workflow.get_task_from_id(outer_id)
+        if outer is None:
+            return None
+        task = outer
+    return None
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import casework  # noqa: F401  (registers the domain's tables on the shared metadata)
+import casework.escalations  # noqa: F401
 import casework.records  # noqa: F401
 import casework.rules  # noqa: F401
 import casework.users  # noqa: F401

@@ -22,7 +22,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-import casework.records  # noqa: F401  (every table on the metadata)
+import casework.escalations  # noqa: F401  (every table on the metadata)
+import casework.records  # noqa: F401
 import casework.rules  # noqa: F401
 import casework.users  # noqa: F401
 import notifications.models  # noqa: F401  (notification tables, truncated between tests)

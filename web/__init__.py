@@ -83,10 +83,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     db_engine = make_engine(app.config["DATABASE_URL"] or database_url())
+    sessions = session_factory(db_engine)
     app.extensions["vsw"] = WebState(
         engine=db_engine,
-        sessions=session_factory(db_engine),
-        runtime=app.config["VSW_RUNTIME"] or _build_runtime(app.config["VSW_FORMS"]),
+        sessions=sessions,
+        runtime=app.config["VSW_RUNTIME"] or _build_runtime(app.config["VSW_FORMS"], sessions),
         clock=app.config["VSW_CLOCK"] or SystemClock(),
     )
 
@@ -112,7 +113,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _build_runtime(forms: Mapping[str, Any] | None) -> Any:
+def _build_runtime(forms: Mapping[str, Any] | None, sessions: Any) -> Any:
     """The service's runtime (forms, school-term calendar, access rules), or one with only ``forms``."""
     if forms is not None:
         from engine.runtime import Runtime
@@ -120,7 +121,7 @@ def _build_runtime(forms: Mapping[str, Any] | None) -> Any:
         return Runtime(forms=dict(forms))
     from casework.runtime import build_runtime
 
-    return build_runtime()
+    return build_runtime(sessions)
 
 
 def _commit_or_roll_back(response: Response) -> Response:

@@ -92,14 +92,14 @@ def test_sections_are_those_of_the_childs_stage(factory: sessionmaker[Session], 
         add_child(session, clock, date_of_birth=born(TODAY, 3), looked_after_since="2026-11-02")
         service = PepService(session, clock)
         pep = service.create("C-1001", "initial")
-        service.update_sections(pep.id, {"development_eyfs": "Speech and language: referred to SALT."})
+        service.update_sections(pep.id, {"communication_and_language": "Speech and language: referred to SALT."})
         with pytest.raises(InvalidData) as caught:
-            service.update_sections(pep.id, {"careers_guidance": "n/a", "targets": 3})  # type: ignore[dict-item]
+            service.update_sections(pep.id, {"careers_advice": "n/a", "targets": ["3"]})  # type: ignore[dict-item]
         assert pep.status == "in_progress"
-        assert service.sections(pep) == {"development_eyfs": "Speech and language: referred to SALT."}
+        assert service.sections(pep) == {"communication_and_language": "Speech and language: referred to SALT."}
     assert caught.value.errors == {
-        "careers_guidance": ["Not a section of a early years PEP"],
-        "targets": ["Enter text"],
+        "careers_advice": ["Not a section of a early years PEP"],
+        "targets": ["Enter text, a number or yes/no"],
     }
 
 
@@ -137,7 +137,7 @@ def test_a_red_pep_cannot_be_signed_off_until_returned_fixed_and_rerated(
             "returned",
             "Targets are not SMART; no Pupil Premium Plus plan.",
         )
-        service.update_sections(pep_id, {"pupil_premium_plus": "£400 tutoring, spring term"})
+        service.update_sections(pep_id, {"pupil_premium_plus_spend": "£400 tutoring, spring term"})
         service.submit(pep_id)
         service.rate(pep_id, "green")
         assert service.complete(pep_id).status == "complete"

@@ -88,14 +88,15 @@ def test_a_database_that_cannot_be_reached_is_one_clear_line(monkeypatch: pytest
 def test_demo_loads_staff_and_placement_moves_once(cli: CliRunner, db_url: str) -> None:
     first = cli.invoke(main, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
-    assert "7 staff, 3 new placement moves" in first.output
+    assert "13 staff, 6 new children, 6 new PEPs, 3 new placement moves" in first.output
     second = cli.invoke(main, ["demo", "--no-serve"])
-    assert "0 new placement moves" in second.output
-    assert count(db_url, User) == 7
+    assert "0 new children, 0 new PEPs, 0 new placement moves" in second.output
+    assert count(db_url, User) == 13
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
-            open_tasks = session.scalars(select(HumanTask.element_id).where(HumanTask.state == "open")).all()
+            open_tasks = session.scalars(select(HumanTask.element_id).where(
+                HumanTask.state == "open", HumanTask.process_id == "placement_move")).all()
     finally:
         engine.dispose()
     # two moves wait for a proposal; one was proposed, so both of its branches are open

@@ -1,0 +1,43 @@
+"""Who is told: the notifications ``Directory`` over the people and children records.
+
+A role's holders are told about a child only if they may see that child (the
+same per-child rules as the case access policy): the allocated social worker,
+the designated teacher of the child's school, LA-wide roles of the child's LA.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.runtime import Actor
+from notifications.directory import Recipient
+
+from .access import CaseAccess
+from .records import Child
+from .users import User
+
+
+def _recipient(user: User) -> Recipient:
+    return Recipient(username=user.username, email=user.email, display_name=user.display_name)
+
+
+class CaseDirectory:
+    def __init__(self, access: CaseAccess | None = None) -> None:
+        self.access = access or CaseAccess()
+
+    def person(self, session: Session, username: str) -> Recipient | None:
+        user = session.scalars(select(User).where(User.username == username)).one_or_none()
+        return _recipient(user) if user is not None and user.active else None
+
+    def people(self, session: Session, role: str, business_key: str | None) -> list[Recipient]:
+        users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+        holders = [u for u in users if role in u.roles_set]
+        if business_key is None:
+            return [_recipient(u) for u in holders]
+        return [_recipient(u) for u in holders
+                if self.access.may_act(session, Actor(u.username, u.roles_set), role, business_key)]
+
+    def child_name(self, session: Session, business_key: str) -> str | None:
+        child = session.scalars(select(Child).where(Child.ref == business_key)).one_or_none()
+        return child.full_name if child is not None else None

@@ -1,0 +1,169 @@
+"""Escalations: a first-class record of a deadline that passed and who must act on it.
+
+An escalation is raised when a process opens one of its manager escalation tasks
+(the timer that fired says since when), and resolved when its cause is resolved:
+the overdue step is done, or the process ends. The table is indexed for the
+managers' dashboard; how many working or school days overdue is worked out from
+``since`` with the authority's calendar when the dashboard is read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine.calendar import BusinessCalendar
+from engine.models import Base
+
+KINDS: dict[str, str] = {
+    "no_school_place": "No school place",
+    "overdue_pep": "PEP overdue",
+    "overdue_action": "PEP action overdue",
+    "stalled_direction": "Admission or direction stalled",
+    "send_decision_overdue": "SEND decision overdue",
+    "area_notice_overdue": "Area authority not notified",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which escalation a manager task raises, and which steps resolve it."""
+
+    kind: str
+    resolved_by: frozenset[str]
+    reason: str
+
+
+def _rule(kind: str, resolved_by: set[str], reason: str) -> Rule:
+    return Rule(kind, frozenset(resolved_by), reason)
+
+
+# (process id, manager escalation task) -> the rule. The steps that resolve it are BPMN element ids.
+RULES: dict[tuple[str, str], Rule] = {
+    ("placement_move", "escalate_no_school_place"): _rule(
+        "no_school_place", {"school_place_confirmed", "staying_at_current_school"},
+        "The child has had no school place for longer than the council's limit."),
+    ("placement_move", "area_notice_overdue"): _rule(
+        "area_notice_overdue", {"notify_area_authority"},
+        "The area authority was not told of the emergency out-of-area placement in time (reg. 11)."),
+    ("pep_review", "escalate_overdue_pep"): _rule(
+        "overdue_pep", {"pep_signed_off"}, "The PEP was not completed by its due date."),
+    ("pep_review", "escalate_overdue_action"): _rule(
+        "overdue_action", {"confirm_action_done"}, "A PEP action is past its due date."),
+    ("pep_review", "escalate_send_decision_overdue"): _rule(
+        "send_decision_overdue", {"send_decision"},
+        "No decision on an EHC needs assessment within 6 weeks of the referral."),
+    **{
+        ("admission_direction", task): _rule("stalled_direction", {step}, reason)
+        for task, step, reason in (
+            ("escalate_admission_stalled", "admit_child", "The council has not admitted the child."),
+            ("escalate_consultation_overdue", "consult_admission_authority",
+             "The admission authority has not been consulted."),
+            ("escalate_decision_overdue", "consider_representations", "No decision on directing the school."),
+            ("escalate_notice_not_served", "serve_direction_notice", "The direction notice has not been served."),
+            ("escalate_adjudicator_decision_awaited", "record_adjudicator_decision",
+             "The Schools Adjudicator's decision is awaited."),
+            ("escalate_child_not_on_roll", "confirm_child_on_roll", "The child is not yet on the school's roll."),
+            ("escalate_esfa_request_not_sent", "request_esfa_direction",
+             "The request to the ESFA has not been sent."),
+            ("escalate_esfa_outcome_overdue", "record_esfa_outcome", "The ESFA has not given an outcome."),
+        )
+    },
+}
+
+
+class Escalation(Base):
+    __tablename__ = "escalation"
+    __table_args__ = (
+        Index("ix_escalation_open", "state", "la_code", "since"),
+        Index("ix_escalation_instance", "instance_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    child_ref: Mapped[str] = mapped_column(String(100), index=True)
+    la_code: Mapped[str | None] = mapped_column(String(10))
+    since: Mapped[datetime]
+    owner_role: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))  # open | resolved
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    process_id: Mapped[str] = mapped_column(String(100))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    raised_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return dict(json.loads(self.detail or "{}"))
+
+
+@dataclass(frozen=True)
+class Overdue:
+    escalation: Escalation
+    working_days: int
+    school_days: int | None
+
+
+class Escalations:
+    """Raise, resolve and list escalations; flushes, never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def raise_for(self, *, rule: Rule, child_ref: str, la_code: str | None, since: datetime,
+                  process_id: str, instance_id: int, task_id: str | None, detail: dict[str, Any]) -> Escalation:
+        row = Escalation(kind=rule.kind, child_ref=child_ref, la_code=la_code, since=since, owner_role="manager",
+                         owner=None, state="open", reason=rule.reason, detail=json.dumps(detail, sort_keys=True),
+                         process_id=process_id, instance_id=instance_id, task_id=task_id, raised_at=since,
+                         resolved_at=None, resolved_by=None)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def resolve(self, rows: list[Escalation], at: datetime, by: str) -> int:
+        for row in rows:
+            row.state, row.resolved_at, row.resolved_by = "resolved", at, by
+        self.session.flush()
+        return len(rows)
+
+    def open_for_instance(self, instance_id: int) -> list[Escalation]:
+        query = select(Escalation).where(Escalation.instance_id == instance_id, Escalation.state == "open")
+        return list(self.session.scalars(query.order_by(Escalation.id)))
+
+    def open_for_child(self, child_ref: str, kind: str | None = None) -> list[Escalation]:
+        query = select(Escalation).where(Escalation.child_ref == child_ref, Escalation.state == "open")
+        if kind is not None:
+            query = query.where(Escalation.kind == kind)
+        return list(self.session.scalars(query.order_by(Escalation.since)))
+
+    def dashboard(self, at: datetime, calendar: BusinessCalendar, la_code: str | None = None,
+                  kind: str | None = None, state: str = "open", limit: int = 500) -> list[Overdue]:
+        """Escalations, longest overdue first, with working and school days overdue as of ``at``."""
+        query = select(Escalation).where(Escalation.state == state)
+        if la_code is not None:
+            query = query.where(Escalation.la_code == la_code)
+        if kind is not None:
+            query = query.where(Escalation.kind == kind)
+        rows = self.session.scalars(query.order_by(Escalation.since, Escalation.id).limit(limit))
+        return [Overdue(row, calendar.working_days_between(row.since, at), _school_days(calendar, row.since, at))
+                for row in rows]
+
+
+def _school_days(calendar: BusinessCalendar, since: datetime, at: datetime) -> int | None:
+    try:
+        return calendar.school_days_between(since, at)
+    except ValueError:
+        return None
