@@ -33,14 +33,20 @@ POOL = {"pool_size": 2, "max_overflow": 2}
 """A scheduler runs one pass of each job at a time: two connections, four at most."""
 
 
-def default_jobs(extra: Iterable[JobSpec] = (), *, interval_seconds: int = 30, batch: int = 50,
+def default_jobs(extra: Iterable[JobSpec] | None = None, *, interval_seconds: int = 30, batch: int = 50,
                  url: str | None = None) -> Jobs:
-    """The jobs against ``DATABASE_URL`` (or ``url``) with the shipped runtime and the system clock."""
+    """The jobs against ``DATABASE_URL`` (or ``url``) with the shipped runtime and the system clock:
+    firing timers, plus the domain's jobs (notifications, digests, reminders, termly reviews)
+    unless ``extra`` says otherwise."""
+    from casework.jobs import domain_jobs
     from casework.runtime import build_runtime
 
     target = url or database_url()
     engine = make_engine(target) if target.startswith("sqlite") else make_engine(target, **POOL)
-    return Jobs(session_factory(engine), build_runtime(), SystemClock(), extra,
+    factory = session_factory(engine)
+    if extra is None:
+        extra = [JobSpec(name, fn, seconds) for name, fn, seconds in domain_jobs()]
+    return Jobs(factory, build_runtime(factory), SystemClock(), extra,
                 timer_seconds=interval_seconds, batch=batch)
 
 
