@@ -18,6 +18,7 @@ from engine.clock import SystemClock
 from engine.db import database_url, make_engine, session_factory, unit_of_work
 from engine.errors import EngineError
 from engine.runtime import Actor
+from web.cli_authority import register as register_authority_commands
 
 F = TypeVar("F", bound=Callable[..., Any])
 ADMIN = Actor("cli", frozenset({"admin"}))
@@ -206,6 +207,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
                        "SESSION_COOKIE_SECURE": False}
         _serve(host, port, with_scheduler=True, config=demo_config)
 
+
+register_authority_commands(main, one_line_errors, _factory)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

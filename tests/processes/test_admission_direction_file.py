@@ -20,7 +20,7 @@ from processes.forms import FORMS
 
 PID = "admission_direction"
 BPMN_FILE = PROCESS_DIR / f"{PID}.bpmn"
-DOC_FILE = Path(__file__).resolve().parents[2] / "docs" / "processes" / f"{PID}.md"
+DOC_FILE = Path(__file__).resolve().parents[2] / "docs" / "processes.md"
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
