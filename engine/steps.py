@@ -124,7 +124,7 @@ class StepRunner:
             "version": row.version + 1,
         }
         write = StepWrite(row.id, row.version, values, audit=list(loaded.audit))
-        fired = self._materialise(loaded, new_status, at, write, completed)
+        fired, after = self._materialise(loaded, new_status, at, write, completed)
         with conflicts_as_409():
             written = write_step(self.session, write)
         if not written:
@@ -135,7 +135,7 @@ class StepRunner:
             for key, value in (("state", "completed"), ("completed_at", at), ("completed_by", completed[1])):
                 set_committed_value(completed[0], key, value)
         loaded.audit.clear()
-        loaded.before = snapshot(workflow, new_status)
+        loaded.before = after
         event = StepEvent(at, actor, row, self.runtime, list(loaded.reached), write.opened_tasks,
                           write.closed_tasks, new_status)
         loaded.reached.clear()
@@ -174,17 +174,17 @@ class StepRunner:
 
     # -- materialising ------------------------------------------------------
     def _materialise(self, loaded: Loaded, status: str, at: datetime, write: StepWrite,
-                     completed: tuple[HumanTask, str] | None) -> int:
+                     completed: tuple[HumanTask, str] | None) -> tuple[int, Snapshot]:
         """Add to ``write`` the human_task and waiting_timer changes since the snapshot taken at load.
 
         Only the difference is written, so a step costs the same however many tasks
-        and timers the database holds. Returns how many waiting timers fired.
+        and timers the database holds. Returns how many waiting timers fired, and the new snapshot.
         """
         row, workflow, before = loaded.row, loaded.workflow, loaded.before
         running = status == "running"
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)} if running else {}
-        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer_task(t)] if running else []
+        ready, waiting = _people_and_timers(workflow) if running else ({}, [])
         dues = {str(t.id): timer_due(t) for t in waiting}
+        after = Snapshot(frozenset(ready), tuple((i, d) for i, d in dues.items() if d is not None))
 
         done_id = completed[0].id if completed is not None else None
         if completed is not None:
@@ -205,7 +205,7 @@ class StepRunner:
             spec = workflow.get_task_from_id(UUID(task_id)).task_spec
             write.new_timers.append({"instance_id": row.id, "task_id": task_id, "element_id": spec.bpmn_id,
                                      "name": spec.bpmn_name or spec.bpmn_id, "due_at": due, "state": "waiting"})
-        return fired
+        return fired, after
 
 
 def _task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | None], at: datetime) -> dict[str, Any]:
@@ -234,12 +234,22 @@ def bound_role(task: Any) -> str | None:
 def snapshot(workflow: BpmnWorkflow, status: str) -> Snapshot:
     if status != "running":
         return Snapshot()
-    ready = frozenset(str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
-    timers = tuple(
-        (str(t.id), due) for t in workflow.get_tasks(state=TaskState.WAITING)
-        if _is_timer_task(t) and (due := timer_due(t)) is not None
-    )
-    return Snapshot(ready, timers)
+    ready, waiting = _people_and_timers(workflow)
+    timers = tuple((str(t.id), due) for t in waiting if (due := timer_due(t)) is not None)
+    return Snapshot(frozenset(ready), timers)
+
+
+def _people_and_timers(workflow: BpmnWorkflow) -> tuple[dict[str, Any], list[Any]]:
+    """The ready user tasks (by id) and the waiting timer tasks, in one walk of the task tree."""
+    ready: dict[str, Any] = {}
+    waiting: list[Any] = []
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task.state == TaskState.READY:
+            if task.task_spec.manual:
+                ready[str(task.id)] = task
+        elif _is_timer_task(task):
+            waiting.append(task)
+    return ready, waiting
 
 
 def _is_timer_task(task: Any) -> bool:

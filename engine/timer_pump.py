@@ -7,7 +7,9 @@ and does not hold back the others.
 
 PostgreSQL: a pump claims a batch of due instances with one
 ``SELECT … FOR UPDATE OF process_instance SKIP LOCKED LIMIT n`` and fires them in
-one transaction, each inside its own savepoint. Any number of pumps may run at
+one transaction (a step that fails while being written abandons the batch: it is
+rolled back, the failing instance is left out, and the rest are claimed again in
+the next round). Any number of pumps may run at
 once: an instance locked by one is skipped by the others, and once locked its
 stored state is checked again, so each timer fires exactly once.
 
@@ -21,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .clock import Clock, FrozenClock
@@ -133,13 +135,16 @@ def _fire_claimed_batches(factory: sessionmaker[Session], runtime: Runtime, as_o
 
 def _fire_batch(session: Session, runtime: Runtime, claimed: list[tuple[ProcessInstance, str]], as_of: datetime,
                 report: FireReport, passed: set[int]) -> None:
-    """Fire each locked instance; its write and hooks run in a savepoint, rolled back alone if they fail.
+    """Fire each locked instance in the batch's one transaction.
 
-    The savepoints are not released one by one (a round trip each): they end with the
-    batch's commit. Keep ``batch`` at or below 64, PostgreSQL's cached subtransactions.
+    A failure while loading or advancing (nothing written yet) skips that instance. A
+    failure while writing or in the hooks abandons the whole batch (``_BatchLost``): it
+    is rolled back, the failing instance is left out, and the others are claimed and
+    fired again in the next round. Failures are rare, so this costs less than a
+    savepoint round trip for every timer, and each timer still fires exactly once.
     """
     steps = StepRunner(session, runtime)
-    for index, (row, content_sha256) in enumerate(claimed):
+    for row, content_sha256 in claimed:
         try:
             loaded = steps.restore(row, content_sha256, as_of)
             due = any(at <= as_of for _, at in loaded.before.timers)
@@ -153,30 +158,12 @@ def _fire_batch(session: Session, runtime: Runtime, claimed: list[tuple[ProcessI
             passed.add(row.id)
             _count(report, 0)
             continue
-        session.flush()  # nothing of an earlier instance may fall inside this one's savepoint
-        savepoint = f"timer_pump_{index}"
-        session.execute(text(f"SAVEPOINT {savepoint}"))
         try:
             fired = steps.finish(loaded, as_of, SYSTEM.user_id)
             session.flush()
         except Exception as error:  # noqa: BLE001 - one broken instance must not stop the others
-            if not session.is_active:
-                raise _BatchLost(row.id, error) from error
-            session.execute(text(f"ROLLBACK TO SAVEPOINT {savepoint}"))
-            passed.add(row.id)
-            _record_failure(report, row.id, error)
-            _reload_rest(session, claimed, index + 1)
-            continue
+            raise _BatchLost(row.id, error) from error
         _count(report, fired)
-
-
-def _reload_rest(session: Session, claimed: list[tuple[ProcessInstance, str]], start: int) -> None:
-    """After a rollback to a savepoint, forget what the session holds and re-read the rows still to fire."""
-    session.expunge_all()
-    rest = {row.id: n for n, (row, _) in enumerate(claimed) if n >= start}
-    if rest:
-        for row in session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(sorted(rest)))):
-            claimed[rest[row.id]] = (row, claimed[rest[row.id]][1])
 
 
 def _fire_one_by_one(factory: sessionmaker[Session], runtime: Runtime, as_of: datetime,
