@@ -98,11 +98,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.teardown_request(_close_session)
 
-    from . import auth, instances, tasks
+    from . import auth, children, escalations, instances, notices, tasks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(instances.bp)
+    app.register_blueprint(children.bp)
+    app.register_blueprint(escalations.bp)
+    app.register_blueprint(notices.bp)
+    app.context_processor(notices.nav_context)
     auth.init_app(app)
 
     @app.get("/assets/<path:filename>")

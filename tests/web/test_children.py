@@ -1,0 +1,191 @@
+"""The case list and a child's record, through HTTP, with the shipped processes and the case access policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import FrozenClock
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+from tests.casework.world import World
+
+from .case_world import PASSWORD, build_app, build_world
+from .support import csrf_token
+from .support import login as sign_in
+
+SCHOOL_AGE = {"school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5,
+              "exclusions_this_term": 0, "attainment_summary": "Working towards in maths.",
+              "sen_support_status": "none", "pupil_premium_plus_spend": 300,
+              "pupil_premium_plus_purpose": "Maths tutoring.", "targets": "Times tables to 12.",
+              "actions": [{"description": "Book a maths tutor", "owner": "Ms Patel", "due_date": "2027-02-10"}]}
+CONTRIBUTION = {"care_plan_context": "Long-term foster care.", "placement_stability": "Stable.",
+                "carers_support": "Reading every night."}
+
+
+@pytest.fixture
+def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
+    return build_world(factory, clock)
+
+
+@pytest.fixture
+def app(db_url: str, clock: FrozenClock, world: World) -> Iterator[Flask]:
+    app = build_app(db_url, clock, world)
+    yield app
+    app.extensions["vsw"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, username: str) -> None:
+    assert sign_in(client, username, PASSWORD).status_code == 302
+
+
+def start_move(client: FlaskClient, ref: str):  # type: ignore[no-untyped-def]
+    page = client.get("/children")
+    return client.post(f"/children/{ref}/moves", data={"csrf_token": csrf_token(page.text)})
+
+
+def test_a_social_worker_sees_only_their_allocated_children_in_the_list(client: FlaskClient) -> None:
+    login(client, "sw")
+    page = client.get("/children")
+    assert page.status_code == 200
+    assert "Ethan Walsh" in page.text and "Leo Brown" in page.text
+    assert "Amy Khan" not in page.text and "C-2" not in page.text
+    assert "Riverside Primary" in page.text and "St Anne&#39;s VA High" in page.text
+    assert "Foster care (LA carer)" in page.text  # Ethan's current placement
+    assert "Initial PEP" in page.text and "Not started" in page.text
+    assert "Year 6" in page.text  # born March 2016: aged 10 on 31 August 2026
+
+
+def test_a_social_worker_gets_404_for_a_child_who_is_not_theirs_as_for_a_child_who_does_not_exist(
+    client: FlaskClient,
+) -> None:
+    login(client, "sw")
+    other = client.get("/children/C-2")
+    missing = client.get("/children/C-999")
+    assert other.status_code == missing.status_code == 404
+    assert "Amy" not in other.text
+    assert other.text.replace("C-2", "") == missing.text.replace("C-999", "")
+
+
+def test_a_designated_teacher_sees_the_children_at_their_school(client: FlaskClient) -> None:
+    login(client, "dt100002")
+    page = client.get("/children")
+    assert "Amy Khan" in page.text and "Leo Brown" in page.text
+    assert "Ethan Walsh" not in page.text
+    assert client.get("/children/C-2").status_code == 200
+    assert client.get("/children/C-1").status_code == 404
+
+
+def test_the_virtual_school_head_sees_every_child_of_the_authority(client: FlaskClient) -> None:
+    login(client, "vsh")
+    page = client.get("/children").text
+    assert all(name in page for name in ("Ethan Walsh", "Amy Khan", "Leo Brown"))
+
+
+def test_the_case_list_counts_each_childs_open_tasks(client: FlaskClient, world: World) -> None:
+    open_for_ethan = len(world.open_tasks("C-1"))
+    assert open_for_ethan >= 1
+    login(client, "sw")
+    page = client.get("/children").text
+    row = page[page.index("Ethan Walsh"):page.index("</tbody>")]  # by last name: Brown, then Walsh
+    assert f'govuk-table__cell--numeric">{open_for_ethan}</td>' in row
+
+
+def test_the_child_page_shows_details_placements_peps_actions_and_open_tasks(
+    client: FlaskClient, world: World
+) -> None:
+    world.complete("C-1", "complete_pep_school_age", SCHOOL_AGE, "dt100001")
+    world.complete("C-1", "social_worker_contribution", CONTRIBUTION, "sw")
+    world.complete("C-1", "record_childs_views", {"childs_views": "I want to stay at Riverside."}, "sw")
+    world.complete("C-1", "quality_assure_pep", {"rag": "green", "feedback": "Good."}, "vsh")
+    login(client, "sw")
+    page = client.get("/children/C-1")
+    assert page.status_code == 200
+    text = page.text
+    assert "<h1 class=\"govuk-heading-l\">Ethan Walsh</h1>" in text
+    assert "14 March 2016" in text and "P207000016049" in text
+    assert "Full care order (C2)" in text and "20 November 2026" in text
+    assert "Riverside Primary (URN 100001)" in text and "Sw" in text  # the social worker's display name
+    assert "Kinship / connected-person care" in text and "Aunt May" in text
+    assert "Foster care (LA carer)" in text and "Out of area, in an adjoining authority (Leeds)" in text
+    assert "Current</strong>" in text
+    assert "Initial PEP" in text and "Complete</strong>" in text and "RAG: Green" in text
+    assert "Book a maths tutor" in text and "Ms Patel" in text and "10 February 2027" in text
+    assert "govuk-summary-list" in text and 'class="govuk-back-link"' in text
+    with world.session() as session:
+        open_ids = [t.id for t in session.scalars(
+            select(HumanTask).where(HumanTask.business_key == "C-1", HumanTask.state == "open"))]
+    for task_id in open_ids:
+        assert f"/tasks/{task_id}" in text
+
+
+def test_viewing_a_childs_record_is_audited_and_a_refused_view_is_not(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, "sw")
+    assert client.get("/children/C-1").status_code == 200
+    assert client.get("/children/C-2").status_code == 404
+    with world.session() as session:
+        views = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "child.viewed")))
+        assert [(v.actor, v.business_key) for v in views] == [("sw", "C-1")]
+
+
+def test_starting_a_move_from_the_child_page_opens_propose_move_for_the_allocated_social_worker(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, "sw")
+    page = client.get("/children/C-1")
+    assert "Start a placement move" in page.text
+    response = client.post("/children/C-1/moves", data={"csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302
+    task = world.task("C-1", "propose_move")
+    assert response.headers["Location"] == f"/tasks/{task.id}"
+    assert task.role == "social_worker"
+    assert client.get(response.headers["Location"]).status_code == 200
+    again = client.get("/children/C-1").text
+    assert "A placement move is in progress" in again and "Start a placement move" not in again
+    second = client.post("/children/C-1/moves", data={"csrf_token": csrf_token(again)})
+    assert second.status_code == 409
+    with world.session() as session:
+        moves = session.scalars(select(ProcessInstance).where(ProcessInstance.process_id == "placement_move"))
+        assert len(list(moves)) == 1
+
+
+def test_another_social_worker_who_can_see_the_child_gets_403_on_starting_a_move(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, "sw_dt")  # a social worker, and the designated teacher at Ethan's school
+    page = client.get("/children/C-1")
+    assert page.status_code == 200 and "Start a placement move" not in page.text
+    response = client.post("/children/C-1/moves", data={"csrf_token": csrf_token(page.text)})
+    assert response.status_code == 403
+    assert "allocated social worker" in response.text
+    assert world.open_tasks("C-1", "placement_move") == []
+
+
+def test_a_social_worker_not_allocated_to_the_child_gets_404_on_starting_a_move(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, "other_sw")
+    assert start_move(client, "C-1").status_code == 404
+    assert world.open_tasks("C-1", "placement_move") == []
+
+
+def test_starting_a_move_without_the_csrf_token_is_refused(client: FlaskClient, world: World) -> None:
+    login(client, "sw")
+    assert client.post("/children/C-1/moves").status_code == 400
+    assert world.open_tasks("C-1", "placement_move") == []
+
+
+def test_the_children_pages_need_a_signed_in_user(client: FlaskClient) -> None:
+    response = client.get("/children/C-1")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")

@@ -1,0 +1,156 @@
+"""The managers' escalation dashboard, through HTTP, over the real records and calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.escalations import RULES, Escalations
+from casework.records import Pep
+from engine.clock import FrozenClock
+from tests.casework.world import World, moment
+
+from .case_world import LA, PASSWORD, build_app, build_world
+from .support import login as sign_in
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
+    return build_world(factory, clock)
+
+
+@pytest.fixture
+def app(db_url: str, clock: FrozenClock, world: World) -> Iterator[Flask]:
+    app = build_app(db_url, clock, world)
+    yield app
+    app.extensions["vsw"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, username: str) -> None:
+    assert sign_in(client, username, PASSWORD).status_code == 302
+
+
+def raise_escalation(world: World, ref: str, rule: tuple[str, str], since: datetime) -> None:
+    """An open escalation on a real placement move of the child (as the hooks raise one)."""
+    with world.casework() as casework:
+        instance = casework.start_move(ref, world.actors["sw" if ref != "C-2" else "other_sw"])
+        Escalations(casework.session).raise_for(
+            rule=RULES[rule], child_ref=ref, la_code=LA, since=since, process_id=rule[0],
+            instance_id=instance.id, task_id=None, detail={"element_id": rule[1]})
+
+
+@pytest.fixture
+def escalated(world: World) -> World:
+    raise_escalation(world, "C-1", ("placement_move", "area_notice_overdue"), moment("2026-11-25T10:00"))
+    raise_escalation(world, "C-2", ("placement_move", "escalate_no_school_place"), moment("2026-11-16T09:00"))
+    raise_escalation(world, "C-3", ("pep_review", "escalate_overdue_pep"), moment("2026-11-30T00:00"))
+    return world
+
+
+def test_the_dashboard_lists_open_escalations_longest_overdue_first_with_days_overdue(
+    client: FlaskClient, escalated: World, clock: FrozenClock
+) -> None:
+    login(client, "manager")
+    page = client.get("/escalations")
+    assert page.status_code == 200
+    text = page.text
+    positions = [text.index(name) for name in ("Amy Khan", "Ethan Walsh", "Leo Brown")]
+    assert positions == sorted(positions)  # since 16, 25 and 30 November
+    assert "No school place" in text and "Area authority not notified" in text and "PEP overdue" in text
+    assert "16 November 2026" in text and "/children/C-2" in text
+    calendar = escalated.runtime.calendar
+    since = moment("2026-11-16T09:00")
+    working = calendar.working_days_between(since, clock.now())
+    school = calendar.school_days_between(since, clock.now())
+    assert working == 11  # Monday 16 November to Tuesday 1 December
+    assert f'govuk-table__cell--numeric">{working}</td>' in text
+    assert f'govuk-table__cell--numeric">{school}</td>' in text
+
+
+def test_the_dashboard_is_forbidden_to_a_social_worker_and_a_designated_teacher(
+    app: Flask, escalated: World
+) -> None:
+    for username in ("sw", "dt100001"):
+        client = app.test_client()
+        login(client, username)
+        response = client.get("/escalations")
+        assert response.status_code == 403
+        assert "Only managers and the virtual school head" in response.text
+        assert "Amy Khan" not in response.text
+        assert 'href="/escalations"' not in response.text  # no nav link either
+        assert client.get("/escalations", headers=JSON).status_code == 403
+
+
+def test_the_virtual_school_head_sees_the_dashboard_and_the_nav_link(client: FlaskClient, escalated: World) -> None:
+    login(client, "vsh")
+    page = client.get("/escalations")
+    assert page.status_code == 200 and "Amy Khan" in page.text
+    assert 'href="/escalations"' in page.text
+
+
+def test_the_dashboard_filters_by_kind(client: FlaskClient, escalated: World) -> None:
+    login(client, "manager")
+    page = client.get("/escalations?kind=no_school_place")
+    assert page.status_code == 200
+    assert "Amy Khan" in page.text
+    assert "Ethan Walsh" not in page.text and "Leo Brown" not in page.text
+    assert '<option value="no_school_place" selected>' in page.text
+    empty = client.get("/escalations?kind=stalled_direction")
+    assert empty.status_code == 200 and "There are no open escalations of this kind" in empty.text
+
+
+def test_an_unknown_kind_is_a_clear_400(client: FlaskClient, escalated: World) -> None:
+    login(client, "manager")
+    response = client.get("/escalations?kind=made_up")
+    assert response.status_code == 400
+    assert "There is no kind of escalation called ‘made_up’" in response.text
+    assert "no_school_place" in response.text
+    as_json = client.get("/escalations?kind=made_up", headers=JSON)
+    assert as_json.status_code == 400 and "made_up" in as_json.get_json()["error"]
+
+
+def test_the_dashboard_answers_json_when_asked(client: FlaskClient, escalated: World, clock: FrozenClock) -> None:
+    login(client, "manager")
+    response = client.get("/escalations", headers=JSON)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["kind"] is None
+    rows = body["escalations"]
+    assert [r["child_ref"] for r in rows] == ["C-2", "C-1", "C-3"]
+    first = rows[0]
+    assert first["kind"] == "no_school_place" and first["label"] == "No school place"
+    assert first["child_name"] == "Amy Khan" and first["child_url"] == "/children/C-2"
+    assert datetime.fromisoformat(first["since"]) == moment("2026-11-16T09:00")
+    assert first["working_days_overdue"] == 11
+    assert isinstance(first["school_days_overdue"], int)
+    filtered = client.get("/escalations?kind=overdue_pep", headers=JSON).get_json()
+    assert [r["child_ref"] for r in filtered["escalations"]] == ["C-3"]
+
+
+def test_a_real_overdue_pep_escalation_links_to_the_managers_task(client: FlaskClient, world: World) -> None:
+    with world.session() as session:
+        [pep] = session.scalars(select(Pep).where(Pep.kind == "initial"))
+        due_at = pep.due_at
+    assert due_at is not None
+    world.at(due_at)  # the PEP's timer fires: the manager's escalation task opens
+    assert world.escalations("C-1") == [("overdue_pep", "escalate_overdue_pep")]
+    task = world.task("C-1", "escalate_overdue_pep")
+    login(client, "manager")
+    page = client.get("/escalations")
+    assert "PEP overdue" in page.text and f"/tasks/{task.id}" in page.text
+    assert client.get(f"/tasks/{task.id}").status_code == 200
+    row = client.get("/escalations", headers=JSON).get_json()["escalations"][0]
+    assert row["task_url"] == f"/tasks/{task.id}" and row["working_days_overdue"] == 0

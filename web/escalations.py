@@ -1,0 +1,96 @@
+"""The managers' escalation dashboard: open escalations, longest overdue first.
+
+Managers and the virtual school head only. Working and school days overdue are worked out
+from each escalation's ``since`` with the runtime's calendar as the page is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from casework.escalations import KINDS, Escalations, Overdue
+from casework.records import Child
+from engine.models import HumanTask
+
+from .auth import login_required
+from .context import clock, current_user, db, state
+from .errors import wants_json
+
+bp = Blueprint("escalations", __name__)
+
+DASHBOARD_ROLES = frozenset({"manager", "vsh"})
+
+
+def may_see_dashboard() -> bool:
+    user = current_user()
+    return user is not None and bool(user.roles_set & DASHBOARD_ROLES)
+
+
+@bp.get("/escalations")
+@login_required
+def dashboard() -> str | Response:
+    if not may_see_dashboard():
+        abort(403, description="Only managers and the virtual school head can see the escalations dashboard.")
+    kind = request.args.get("kind", "").strip() or None
+    if kind is not None and kind not in KINDS:
+        abort(400, description=f"There is no kind of escalation called ‘{kind}’. "
+                               f"Choose one of: {', '.join(sorted(KINDS))}.")
+    user = current_user()
+    assert user is not None
+    rows = Escalations(db()).dashboard(clock().now(), state().runtime.calendar, kind=kind)
+    # Within the user's authority (or not tied to a child record, which these roles may see by role).
+    rows = [r for r in rows if r.escalation.la_code in (None, user.la_code)]
+    names = _child_names([r.escalation.child_ref for r in rows])
+    open_tasks = _open_task_ids([r.escalation.task_id for r in rows if r.escalation.task_id])
+    if wants_json():
+        return jsonify({
+            "kind": kind,
+            "escalations": [_as_json(r, names, open_tasks) for r in rows],
+        })
+    return render_template(
+        "escalations/dashboard.html",
+        rows=rows,
+        names=names,
+        open_tasks=open_tasks,
+        kind=kind,
+        kinds=KINDS,
+    )
+
+
+def _child_names(refs: list[str]) -> dict[str, str]:
+    if not refs:
+        return {}
+    query = select(Child).where(Child.ref.in_(set(refs)))
+    return {c.ref: c.full_name for c in db().scalars(query)}
+
+
+def _open_task_ids(task_ids: list[str]) -> set[str]:
+    if not task_ids:
+        return set()
+    query = select(HumanTask.id).where(HumanTask.id.in_(set(task_ids)), HumanTask.state == "open")
+    return set(db().scalars(query))
+
+
+def _as_json(row: Overdue, names: dict[str, str], open_tasks: set[str]) -> dict[str, Any]:
+    e = row.escalation
+    task_open = e.task_id in open_tasks
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "label": e.label,
+        "child_ref": e.child_ref,
+        "child_name": names.get(e.child_ref),
+        "child_url": url_for("children.show", ref=e.child_ref) if e.child_ref in names else None,
+        "since": e.since.isoformat(),
+        "working_days_overdue": row.working_days,
+        "school_days_overdue": row.school_days,
+        "reason": e.reason,
+        "process_id": e.process_id,
+        "instance_id": e.instance_id,
+        "task_id": e.task_id if task_open else None,
+        "task_url": url_for("tasks.show", task_id=e.task_id) if task_open and e.task_id else None,
+    }
