@@ -76,6 +76,12 @@ RULES: dict[tuple[str, str], Rule] = {
     },
 }
 
+RESOLVING_STEPS: dict[str, frozenset[str]] = {
+    process_id: frozenset(step for (pid, _), rule in RULES.items() if pid == process_id for step in rule.resolved_by)
+    for process_id, _ in RULES
+}
+"""Per process, every step that can resolve one of its escalations (so other steps need no query)."""
+
 
 class Escalation(Base):
     __tablename__ = "escalation"

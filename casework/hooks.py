@@ -30,7 +30,7 @@ from notifications.notifier import Notifier
 
 from .children import ChildService
 from .directory import CaseDirectory
-from .escalations import RULES, Escalations
+from .escalations import RESOLVING_STEPS, RULES, Escalations
 from .pep_sync import sync_pep
 from .records import Child
 
@@ -70,8 +70,8 @@ class CaseworkHooks:
 
     # -- after each step ------------------------------------------------------------------------
     def after_step(self, session: Session, event: StepEvent) -> None:
-        ref = event.instance.business_key
-        if _child(session, ref) is None:
+        child = _child(session, event.instance.business_key)
+        if child is None:
             return  # not a child's case (tests, generic processes): no records to keep
         process_id = event.instance.process_id
         if process_id == "placement_move":
@@ -80,7 +80,7 @@ class CaseworkHooks:
             self._direction(session, event)
         elif process_id == "pep_review":
             sync_pep(session, event)
-        self._escalations(session, event)
+        self._escalations(session, event, child)
         self._notify_new_tasks(session, event)
 
     def _placement_move(self, session: Session, event: StepEvent) -> None:
@@ -112,25 +112,24 @@ class CaseworkHooks:
             resolved = Escalations(session).open_for_child(ref, "no_school_place")
             Escalations(session).resolve(resolved, event.at, event.actor)
 
-    def _escalations(self, session: Session, event: StepEvent) -> None:
+    def _escalations(self, session: Session, event: StepEvent, child: Child) -> None:
         escalations = Escalations(session)
         instance = event.instance
+        reached = set(event.reached_ids())
         if event.status != "running":
             escalations.resolve(escalations.open_for_instance(instance.id), event.at, event.actor)
-        else:
-            reached = set(event.reached_ids())
+        elif reached & RESOLVING_STEPS.get(instance.process_id, frozenset()):  # most steps resolve nothing
             done = [row for row in escalations.open_for_instance(instance.id)
                     if RULES[(row.process_id, _task_element(row))].resolved_by & reached
                     and _same_item(row.details, event)]
             escalations.resolve(done, event.at, event.actor)
-        child = _child(session, instance.business_key)
         for task in event.opened_tasks:
             rule = RULES.get((instance.process_id, task["element_id"]))
             if rule is None:
                 continue
             item = _item_of(event, task)
             row = escalations.raise_for(
-                rule=rule, child_ref=instance.business_key, la_code=child.la_code if child else None,
+                rule=rule, child_ref=instance.business_key, la_code=child.la_code,
                 since=event.at, process_id=instance.process_id, instance_id=instance.id, task_id=task["id"],
                 detail={"element_id": task["element_id"], "title": task["title"], **item})
             self._notifier(session, event).notify(
@@ -139,16 +138,15 @@ class CaseworkHooks:
 
     def _notify_new_tasks(self, session: Session, event: StepEvent) -> None:
         notifier = self._notifier(session, event)
+        assured = event.data_at("quality_assure_pep") or {}
         for task in event.opened_tasks:
             if (event.instance.process_id, task["element_id"]) in RULES or task["role"] is None:
                 continue
             context = self._context(session, task)
             name = "task_assigned"
-            if task["element_id"].startswith("complete_pep_") and (event.data_at("quality_assure_pep") or {}).get(
-                    "rag") == "red":
+            if task["element_id"].startswith("complete_pep_") and assured.get("rag") == "red":
                 name = "pep_returned"
-                context.update(returned_by="The virtual school head",
-                               reason=str(event.data_at("quality_assure_pep").get("return_reason", "")))  # type: ignore[union-attr]
+                context.update(returned_by="The virtual school head", reason=str(assured.get("return_reason", "")))
             elif event.instance.process_id == "admission_direction" and task["due_at"] is not None:
                 name = "direction_deadline"
                 context = {"child_ref": context["child_ref"], "child_name": context["child_name"],

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.audit import AuditLog, entry
 from engine.models import Base
+from processes.forms.placement_move import DISTANCES as DISTANCES  # re-exported: one list for form and record
+from processes.forms.placement_move import PLACEMENT_TYPES as PLACEMENT_TYPES
 
 LEGAL_STATUSES: list[tuple[str, str]] = [
     ("C1", "Interim care order"),
@@ -34,22 +36,7 @@ LEGAL_STATUSES: list[tuple[str, str]] = [
     ("V3", "Accommodated under an agreed series of short-term breaks, single placements"),
     ("V4", "Accommodated under an agreed series of short-term breaks, multiple placements"),
 ]
-PLACEMENT_TYPES: list[tuple[str, str]] = [
-    ("foster_care", "Foster care (LA carer)"),
-    ("agency_foster_care", "Foster care (agency carer)"),
-    ("kinship_care", "Kinship / connected-person care"),
-    ("childrens_home", "Children's home"),
-    ("residential_school", "Residential school"),
-    ("semi_independent", "Semi-independent accommodation (16+)"),
-    ("placed_with_parents", "Placed with parents"),
-    ("adoption", "Placed for adoption"),
-    ("other", "Other"),
-]
-DISTANCES: list[tuple[str, str]] = [
-    ("in_area", "In the authority's own area"),
-    ("out_of_area_adjoining", "Out of area, in an adjoining authority"),
-    ("out_of_area_distant", "Out of area, at a distance (reg. 11: needs DCS approval)"),
-]
+# Placement types and distance categories are the placement-move form's: one list for the form and the record.
 SCHOOL_TYPES: list[tuple[str, str]] = [
     ("maintained", "LA-maintained school (community, voluntary or foundation)"),
     ("academy", "Academy or free school"),

@@ -171,6 +171,9 @@ def test_an_initial_pep_overdue_escalates_and_signing_it_off_resolves_the_escala
     with world.session() as session:
         [pep] = session.scalars(select(Pep)).all()
         assert pep.kind == "initial" and pep.due_at == moment("2026-12-16T00:00")  # 10 working days
+    # the PEP's parts run inside its subprocess, and are due when the PEP is
+    assert world.task("C-1", "complete_pep_school_age").due_at == moment("2026-12-16T00:00")
+    assert world.task("C-1", "record_childs_views").due_at == moment("2026-12-16T00:00")
     world.at(moment("2026-12-15T23:59"))
     assert world.escalations("C-1") == []
     world.at(moment("2026-12-16T00:00"))
