@@ -8,7 +8,7 @@ Set-up: a few instances of a timer process (``tests/engine/bpmn/timers.bpmn``: a
 timer start event, then a two-day wait) are started through the engine, then
 cloned in bulk SQL to 10,000, each waiting on its start timer. Each scheduler
 process has its own engine and runs one pass of the timer job (claim a batch with
-``FOR UPDATE SKIP LOCKED``, fire each in a savepoint, commit). Firing a timer here
+``FOR UPDATE SKIP LOCKED``, fire them all in one transaction, commit). Firing a timer here
 means: load the instance, fire it, reach the next timer, save state, write the
 audit row, mark the timer fired and insert the next one.
 

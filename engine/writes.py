@@ -94,7 +94,7 @@ WITH inst AS (
     UPDATE human_task
     SET state = c.state, completed_at = :updated_at, completed_by = c.done_by
     FROM inst, jsonb_to_recordset(CAST(:closed_tasks AS jsonb)) AS c(id text, state text, done_by text)
-    WHERE human_task.id = c.id AND human_task.state = 'open'
+    WHERE human_task.instance_id = :instance_id AND human_task.id = c.id AND human_task.state = 'open'
 ), opened AS (
     INSERT INTO human_task (id, instance_id, process_id, business_key, element_id, title, role, state,
                             assignee, due_at, created_at)
@@ -107,7 +107,8 @@ WITH inst AS (
     UPDATE waiting_timer
     SET state = e.state, fired_at = CASE WHEN e.state = 'fired' THEN CAST(:updated_at AS timestamptz) END
     FROM inst, jsonb_to_recordset(CAST(:ended_timers AS jsonb)) AS e(task_id text, state text)
-    WHERE waiting_timer.task_id = e.task_id AND waiting_timer.state = 'waiting'
+    WHERE waiting_timer.instance_id = :instance_id AND waiting_timer.task_id = e.task_id
+      AND waiting_timer.state = 'waiting'
 ), timers_new AS (
     INSERT INTO waiting_timer (instance_id, task_id, element_id, name, due_at, state)
     SELECT t.instance_id, t.task_id, t.element_id, t.name, t.due_at, t.state

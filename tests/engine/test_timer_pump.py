@@ -184,3 +184,32 @@ def test_a_failing_instance_is_rolled_back_alone_and_reported_while_the_others_f
                 assert (actions.count("timer_fired"), actions.count("hook_ran"), waiting) == (1, 2, ["wait_two_days"])
     again = fire_due_timers(factory, runtime, clock)
     assert (again.fired, again.failed) == (0, 1)  # tried again on the next pass, still reported
+
+
+@pytest.mark.postgres_only
+def test_a_claim_takes_the_most_overdue_instance_that_no_other_pump_holds_even_beyond_its_first_window(
+    timers: Harness,
+) -> None:
+    from sqlalchemy import select
+
+    from engine.models import ProcessInstance
+    from engine.timer_pump import CLAIM_WINDOW, claim_due_instances
+    from tests.conftest import on_postgres
+
+    assert on_postgres(), "run with VSW_TEST_DATABASE_URL pointing at PostgreSQL"
+    ids = []
+    for n in range(CLAIM_WINDOW + 3):  # the first started is the most overdue
+        with timers() as svc:
+            ids.append(svc.start("timers", f"child-{n}", {"begin_at": (START + timedelta(minutes=n)).isoformat()},
+                                 SOCIAL_WORKER).id)
+    as_of = START + timedelta(days=2)  # every start timer is due
+    with timers.factory() as session:
+        assert [row.id for row, _ in claim_due_instances(session, as_of, 3)] == ids[:3]
+        session.rollback()
+    with timers.factory() as other_pump, timers.factory() as session:
+        held = ids[:CLAIM_WINDOW]  # another pump holds every instance in the first window
+        other_pump.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(held)).with_for_update()).all()
+        claimed = claim_due_instances(session, as_of, 1)
+        assert [row.id for row, _ in claimed] == [ids[CLAIM_WINDOW]]
+        session.rollback()
+        other_pump.rollback()
