@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar, overload
 
@@ -33,7 +33,7 @@ import holidays
 
 from engine.clock import as_utc
 
-__all__ = ["SchoolDays", "TermCalendar", "BusinessCalendar", "bank_holidays"]
+__all__ = ["SchoolDays", "TermCalendar", "BusinessCalendar", "bank_holidays", "due_by_day"]
 
 DayLike = date | datetime | str
 _D = TypeVar("_D", date, datetime)
@@ -56,6 +56,19 @@ def bank_holidays(year: int, subdivision: str = "ENG") -> frozenset[date]:
     included, as published by the ``holidays`` package. Cached per year.
     """
     return frozenset(holidays.country_holidays("GB", subdiv=subdivision, years=year).keys())
+
+
+def due_by_day(due_at: datetime, local: tzinfo = UTC) -> date:
+    """The last day on which something due at ``due_at`` is still on time: "due by <this day>".
+
+    A deadline counted in days is stored as the midnight (UTC) that starts the day after
+    its last day: the moment it becomes overdue. Such a moment gives the day before; any
+    other moment gives the day it falls on in ``local`` time.
+    """
+    moment = as_utc(due_at)
+    if moment.time() == time(0):
+        return moment.date() - timedelta(days=1)
+    return moment.astimezone(local).date()
 
 
 def _is_weekday(day: date) -> bool:

@@ -4,7 +4,8 @@ Each notification has ``templates/<name>/subject.txt``, ``body.txt`` and ``body.
 autoescaped; the text and subject are not (they are never shown as HTML). Every template gets the
 context the caller gave plus ``recipient`` (a :class:`~notifications.directory.Recipient`), ``link``
 (``VSW_BASE_URL`` + the context's ``path``) and ``base_url``; the filters ``uk_date`` and
-``uk_datetime`` write dates for a UK reader ("Tuesday 1 December 2026").
+``uk_datetime`` write dates for a UK reader ("Tuesday 1 December 2026"), and ``uk_due`` a
+deadline's last day (one overdue from midnight is due by the day before).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
+
+from engine.calendar import due_by_day
 
 from .errors import NotificationError
 
@@ -80,6 +83,12 @@ def uk_date(value: Any) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
+def uk_due(value: Any) -> str:
+    """A deadline's last day, 'Friday 18 December 2026': one overdue from midnight is due by the day before."""
+    d = _as_datetime(value)
+    return uk_date(due_by_day(d, UK) if isinstance(d, datetime) else d)
+
+
 def uk_datetime(value: Any) -> str:
     """'Tuesday 1 December 2026 at 9:00am' (UK time)."""
     d = _as_datetime(value)
@@ -100,6 +109,7 @@ def _environment(autoescape: bool) -> Environment:
     )
     env.filters["uk_date"] = uk_date
     env.filters["uk_datetime"] = uk_datetime
+    env.filters["uk_due"] = uk_due
     return env
 
 

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.calendar import BusinessCalendar
+from engine.calendar import BusinessCalendar, due_by_day
 from engine.clock import Clock
 from engine.db import unit_of_work
 from engine.errors import EngineError
 from engine.models import HumanTask
 
+from .catalogue import UK
 from .directory import ChildNames, Directory
 from .notifier import Notifier
 
@@ -114,6 +115,6 @@ def _deadline_kind(
         return "task_overdue"
     days = lead(session, task.business_key) if callable(lead) else lead
     days = max(0, min(int(days), MAX_DUE_SOON_WORKING_DAYS))
-    if calendar.working_days_between(now, task.due_at) <= days:
+    if calendar.working_days_between(now, due_by_day(task.due_at, UK)) <= days:  # up to the last day it is on time
         return "task_due_soon"
     return None

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from engine.calendar import due_by_day
+
 UK = ZoneInfo("Europe/London")
 
 ROLE_NAMES = {
@@ -30,6 +32,11 @@ def govuk_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UK) if value.tzinfo else value
     return f"{value.day} {value:%B %Y}"
+
+
+def govuk_due(value: datetime | None) -> str:
+    """The last day a deadline can be met on: "18 December 2026" for one that is overdue from midnight."""
+    return "" if value is None else govuk_date(due_by_day(value, UK))
 
 
 def govuk_datetime(value: datetime | None) -> str:
@@ -64,5 +71,5 @@ def _text(value: Any) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        govuk_date=govuk_date, govuk_datetime=govuk_datetime, role_name=role_name, data_items=data_items
+        govuk_date=govuk_date, govuk_due=govuk_due, govuk_datetime=govuk_datetime, role_name=role_name, data_items=data_items
     )

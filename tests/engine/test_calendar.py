@@ -213,3 +213,19 @@ def test_the_calendar_module_never_reads_the_wall_clock() -> None:
     assert ".now(" not in source
     assert ".today(" not in source
     assert ".utcnow(" not in source
+
+
+def test_a_deadline_overdue_from_midnight_is_due_by_the_day_before() -> None:
+    from engine.calendar import due_by_day
+
+    assert due_by_day(datetime(2026, 12, 19, tzinfo=UTC)) == date(2026, 12, 18)
+    assert due_by_day(datetime(2026, 12, 19)) == date(2026, 12, 18)  # naive is UTC, as SQLite gives it back
+    assert due_by_day(datetime(2026, 12, 8, 9, 30, tzinfo=UTC)) == date(2026, 12, 8)
+
+
+def test_a_deadline_at_another_time_is_due_on_the_day_it_falls_in_local_time() -> None:
+    from engine.calendar import due_by_day
+
+    late_in_june = datetime(2027, 6, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 June in London
+    assert due_by_day(late_in_june) == date(2027, 6, 1)
+    assert due_by_day(late_in_june, ZoneInfo("Europe/London")) == date(2027, 6, 2)

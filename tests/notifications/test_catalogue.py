@@ -52,6 +52,13 @@ def test_a_due_date_is_written_for_a_uk_reader_in_subject_and_body() -> None:
     assert "is due by Thursday 3 December 2026" in rendered.text
 
 
+def test_a_deadline_overdue_from_midnight_is_written_as_due_by_the_day_before() -> None:
+    context = {**SAMPLES["task_due_soon"], "recipient": DORA, "due_at": "2026-12-04T00:00:00+00:00"}
+    rendered = render("task_due_soon", context)
+    assert rendered.subject.startswith("Due Thursday 3 December 2026:")
+    assert "is due by Thursday 3 December 2026" in rendered.text and "Friday" not in rendered.text
+
+
 def test_uk_dates_read_a_utc_time_in_london_time() -> None:
     assert uk_date("2026-12-01") == "Tuesday 1 December 2026"
     assert uk_datetime(datetime(2027, 6, 1, 23, 30, tzinfo=UTC)) == "Wednesday 2 June 2027 at 12:30am"

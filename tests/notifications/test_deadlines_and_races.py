@@ -91,6 +91,17 @@ def test_a_bank_holiday_does_not_count_as_a_working_day_of_lead_time(
     assert notify_task_deadlines(factory, clock, directory, CALENDAR, lead_working_days=2).due_soon == 1
 
 
+def test_the_lead_time_counts_to_the_last_day_of_a_deadline_that_is_overdue_from_midnight(
+    factory: sessionmaker[Session], clock: FrozenClock, directory: UserDirectory
+) -> None:
+    # Overdue from midnight starting Tuesday 8 December: the last day is Monday 7th, which from
+    # Thursday 3rd is 2 working days away (Friday, Monday), so a 2-day lead reminds today.
+    clock.set(datetime(2026, 12, 3, 9, tzinfo=UTC))
+    open_task(factory, clock, "t-1", datetime(2026, 12, 8, tzinfo=UTC))
+    assert notify_task_deadlines(factory, clock, directory, CALENDAR, lead_working_days=1).due_soon == 0
+    assert notify_task_deadlines(factory, clock, directory, CALENDAR, lead_working_days=2).due_soon == 1
+
+
 def test_notify_task_tells_the_assignee_rather_than_the_whole_role(
     factory: sessionmaker[Session], clock: FrozenClock, directory: UserDirectory
 ) -> None:

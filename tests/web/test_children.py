@@ -189,3 +189,20 @@ def test_starting_a_move_without_the_csrf_token_is_refused(client: FlaskClient, 
 def test_the_children_pages_need_a_signed_in_user(client: FlaskClient) -> None:
     response = client.get("/children/C-1")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_pep_due_by_the_end_of_a_day_shows_that_day_not_the_next_on_the_inbox_and_the_record(
+    client: FlaskClient, world: World
+) -> None:
+    from datetime import UTC, datetime
+
+    from casework.records import Child, Pep
+
+    with world.session() as session:
+        [pep] = session.scalars(select(Pep).join(Child, Child.id == Pep.child_id).where(Child.ref == "C-1")).all()
+        # looked after from Friday 20 November: 10 working days is Friday 4 December, overdue from midnight
+        assert pep.due_at.replace(tzinfo=UTC) == datetime(2026, 12, 5, tzinfo=UTC)
+    login(client, "sw")
+    for page in (client.get("/").text, client.get("/children/C-1").text):
+        assert "4 December 2026" in page
+        assert "5 December 2026" not in page
