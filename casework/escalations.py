@@ -1,23 +1,24 @@
 """Escalations: a first-class record of a deadline that passed and who must act on it.
 
-An escalation is raised when a process opens one of its manager escalation tasks
-(the timer that fired says since when), and resolved when its cause is resolved:
-the overdue step is done, or the process ends. The table is indexed for the
-managers' dashboard; how many working or school days overdue is worked out from
-``since`` with the authority's calendar when the dashboard is read.
+An escalation is raised when a process opens one of its manager escalation tasks, and
+resolved when its cause is resolved: the overdue step is done, or the process ends.
+``since`` is when the timer that opened the task was due, however late the scheduler
+ran. The table is indexed for the managers' dashboard; how many working or school days
+overdue is worked out from the deadline's last day with the authority's calendar when
+the dashboard is read.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.calendar import BusinessCalendar
+from engine.calendar import BusinessCalendar, due_by_day
 from engine.models import Base
 
 KINDS: dict[str, str] = {
@@ -129,11 +130,12 @@ class Escalations:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def raise_for(self, *, rule: Rule, child_ref: str, la_code: str | None, since: datetime,
+    def raise_for(self, *, rule: Rule, child_ref: str, la_code: str | None, since: datetime, raised_at: datetime,
                   process_id: str, instance_id: int, task_id: str | None, detail: dict[str, Any]) -> Escalation:
+        """``since``: when the deadline passed; ``raised_at``: when the step that noticed it ran."""
         row = Escalation(kind=rule.kind, child_ref=child_ref, la_code=la_code, since=since, owner_role="manager",
                          owner=None, state="open", reason=rule.reason, detail=json.dumps(detail, sort_keys=True),
-                         process_id=process_id, instance_id=instance_id, task_id=task_id, raised_at=since,
+                         process_id=process_id, instance_id=instance_id, task_id=task_id, raised_at=raised_at,
                          resolved_at=None, resolved_by=None)
         self.session.add(row)
         self.session.flush()
@@ -164,12 +166,13 @@ class Escalations:
         if kind is not None:
             query = query.where(Escalation.kind == kind)
         rows = self.session.scalars(query.order_by(Escalation.since, Escalation.id).limit(limit))
-        return [Overdue(row, calendar.working_days_between(row.since, at), _school_days(calendar, row.since, at))
-                for row in rows]
+        # counted from the deadline's last day: a PEP due by Tuesday is 1 working day overdue on Wednesday
+        return [Overdue(row, calendar.working_days_between(due_by_day(row.since), at),
+                        _school_days(calendar, due_by_day(row.since), at)) for row in rows]
 
 
-def _school_days(calendar: BusinessCalendar, since: datetime, at: datetime) -> int | None:
+def _school_days(calendar: BusinessCalendar, last_day: date, at: datetime) -> int | None:
     try:
-        return calendar.school_days_between(since, at)
+        return calendar.school_days_between(last_day, at)
     except ValueError:
         return None

@@ -130,7 +130,8 @@ class CaseworkHooks:
             item = _item_of(event, task)
             row = escalations.raise_for(
                 rule=rule, child_ref=instance.business_key, la_code=child.la_code,
-                since=event.at, process_id=instance.process_id, instance_id=instance.id, task_id=task["id"],
+                since=event.deadlines.get(task["id"], event.at), raised_at=event.at, process_id=instance.process_id,
+                instance_id=instance.id, task_id=task["id"],
                 detail={"element_id": task["element_id"], "title": task["title"], **item})
             self._notifier(session, event).notify(
                 "escalation_raised", self._context(session, task, reason=row.reason), to_role="manager",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -85,6 +85,9 @@ class StepEvent:
     opened_tasks: list[dict[str, Any]]
     closed_tasks: list[dict[str, Any]]
     status: str
+    deadlines: dict[str, datetime] = field(default_factory=dict)
+    """Opened task id -> when the deadline that opened it passed: the due time of the timer
+    that fired just before it (an escalation is overdue since then, not since the pump ran)."""
 
     def reached_ids(self) -> list[str]:
         return [r.element_id for r in self.reached]

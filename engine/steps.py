@@ -29,7 +29,7 @@ from .errors import Conflict, EngineError, InvalidData, NotFound, ProcessError
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .runtime import Reached, Runtime, StepEvent, StepScriptEngine
 from .state import STATE_FORMAT
-from .timers import is_timer, timer_due
+from .timers import fired_due, is_timer, timer_due
 from .writes import StepWrite, write_step
 
 MAX_ENGINE_ROUNDS = 1000
@@ -124,7 +124,7 @@ class StepRunner:
             "version": row.version + 1,
         }
         write = StepWrite(row.id, row.version, values, audit=list(loaded.audit))
-        fired, after = self._materialise(loaded, new_status, at, write, completed)
+        fired, after, deadlines = self._materialise(loaded, new_status, at, write, completed)
         with conflicts_as_409():
             written = write_step(self.session, write)
         if not written:
@@ -137,7 +137,7 @@ class StepRunner:
         loaded.audit.clear()
         loaded.before = after
         event = StepEvent(at, actor, row, self.runtime, list(loaded.reached), write.opened_tasks,
-                          write.closed_tasks, new_status)
+                          write.closed_tasks, new_status, deadlines)
         loaded.reached.clear()
         self.runtime.hooks.after_step(self.session, event)
         return fired
@@ -174,11 +174,12 @@ class StepRunner:
 
     # -- materialising ------------------------------------------------------
     def _materialise(self, loaded: Loaded, status: str, at: datetime, write: StepWrite,
-                     completed: tuple[HumanTask, str] | None) -> tuple[int, Snapshot]:
+                     completed: tuple[HumanTask, str] | None) -> tuple[int, Snapshot, dict[str, datetime]]:
         """Add to ``write`` the human_task and waiting_timer changes since the snapshot taken at load.
 
         Only the difference is written, so a step costs the same however many tasks
-        and timers the database holds. Returns how many waiting timers fired, and the new snapshot.
+        and timers the database holds. Returns how many waiting timers fired, the new
+        snapshot, and for each opened task that a timer opened, when that timer was due.
         """
         row, workflow, before = loaded.row, loaded.workflow, loaded.before
         running = status == "running"
@@ -191,7 +192,9 @@ class StepRunner:
             write.closed_tasks.append({"id": done_id, "state": "completed", "done_by": completed[1]})
         for task_id in sorted(before.ready - ready.keys() - {done_id}):
             write.closed_tasks.append({"id": task_id, "state": "cancelled", "done_by": None})
-        write.opened_tasks.extend(_task_values(row, ready[i], dues, at) for i in sorted(ready.keys() - before.ready))
+        opened = sorted(ready.keys() - before.ready)
+        write.opened_tasks.extend(_task_values(row, ready[i], dues, at) for i in opened)
+        deadlines = {i: due for i in opened if (due := _deadline_passed(ready[i])) is not None}
 
         still = {(task_id, due) for task_id, due in dues.items() if due is not None}
         fired = 0
@@ -205,7 +208,7 @@ class StepRunner:
             spec = workflow.get_task_from_id(UUID(task_id)).task_spec
             write.new_timers.append({"instance_id": row.id, "task_id": task_id, "element_id": spec.bpmn_id,
                                      "name": spec.bpmn_name or spec.bpmn_id, "due_at": due, "state": "waiting"})
-        return fired, after
+        return fired, after, deadlines
 
 
 def _task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | None], at: datetime) -> dict[str, Any]:
@@ -255,6 +258,19 @@ def _people_and_timers(workflow: BpmnWorkflow) -> tuple[dict[str, Any], list[Any
 def _is_timer_task(task: Any) -> bool:
     definition = getattr(task.task_spec, "event_definition", None)
     return definition is not None and is_timer(definition)
+
+
+def _deadline_passed(task: Any) -> datetime | None:
+    """When the timer that opened this user task was due, if one did (a boundary or intermediate
+    timer just before it, with only gateways or scripts between)."""
+    parent = task.parent
+    for _ in range(10):
+        if parent is None or parent.task_spec.manual:
+            return None
+        if _is_timer_task(parent):
+            return fired_due(parent)
+        parent = parent.parent
+    return None
 
 
 def _due_for(task: Any, dues: dict[str, datetime | None]) -> datetime | None:

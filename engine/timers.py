@@ -164,3 +164,11 @@ def _value_due(task: Any, definition: Any) -> datetime | None:
     if isinstance(value, dict):
         value = value.get("next") if value.get("cycles") != 0 else None
     return parse_due(value) if isinstance(value, str) else None
+
+
+def fired_due(task: Any) -> datetime | None:
+    """When a fired date or duration timer task was due (None for a cycle, or one not fired)."""
+    if not task.has_state(TaskState.COMPLETED):
+        return None
+    value = task._get_internal_data("event_value")
+    return parse_due(value) if isinstance(value, str) else None

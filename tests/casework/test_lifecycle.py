@@ -227,3 +227,20 @@ def test_a_social_worker_not_allocated_and_a_teacher_at_another_school_cannot_ac
     with pytest.raises(Forbidden):
         world.complete("C-10", "complete_pep_school_age", SCHOOL_AGE, "dt100002")
     world.complete("C-10", "complete_pep_school_age", SCHOOL_AGE, "dt100001")
+
+
+def test_an_escalation_noticed_late_is_overdue_since_the_deadline_not_since_the_scheduler_ran(world: World) -> None:
+    from casework.escalations import Escalation, Escalations
+
+    with world.casework() as casework:
+        casework.add_child(ref="C-1", first_name="Ethan", last_name="Walsh", date_of_birth="2016-03-14",
+                           legal_status="L2", looked_after_since="2026-12-01", la_code=LA, social_worker="sw",
+                           school_urn="100001")
+    # due by Tuesday 15 December; the scheduler next runs on Monday 21st at 10:00
+    world.at(moment("2026-12-21T10:00"))
+    with world.session() as session:
+        [row] = session.scalars(select(Escalation)).all()
+        assert (row.kind, row.since, row.raised_at) == ("overdue_pep", moment("2026-12-16T00:00"),
+                                                        moment("2026-12-21T10:00"))
+        [overdue] = Escalations(session).dashboard(moment("2026-12-21T10:00"), world.runtime.calendar)
+        assert overdue.working_days == 4  # Wednesday 16th, Thursday, Friday, Monday 21st

@@ -137,3 +137,29 @@ def test_extra_functions_given_to_the_runtime_can_be_called_in_scripts(hooked: H
     with hooked() as svc:
         scripts = svc.runtime.script_engine(hooked.clock.now())
         assert scripts.environment.evaluate("shout(child)", {"child": "pep"}) == "PEP"
+
+
+def test_a_task_opened_by_a_timer_tells_the_hooks_when_the_deadline_passed_however_late_the_pump_runs(
+    hooked: Harness, hooks: Recording
+) -> None:
+    from datetime import timedelta
+
+    from engine.timer_pump import fire_due_timers
+
+    hooked.deploy("timers.bpmn")
+    begin = hooked.clock.now()
+    with hooked() as svc:
+        svc.start("timers", "C-1", {"begin_at": begin.isoformat()}, SOCIAL_WORKER)
+    for days in (1, 3):  # the start timer fires, then the two-day wait: "respond" opens, due in 5 days
+        hooked.clock.set(begin + timedelta(days=days))
+        assert fire_due_timers(hooked.factory, hooked.runtime, hooked.clock).fired == 1
+    hooked.clock.set(begin + timedelta(days=4))  # the daily reminder (a cycle) opens a nudge
+    assert fire_due_timers(hooked.factory, hooked.runtime, hooked.clock).fired == 1
+    hooked.clock.set(begin + timedelta(days=11))  # the scheduler was down for three days past the deadline
+    fire_due_timers(hooked.factory, hooked.runtime, hooked.clock)
+    escalate = open_task(hooked, "escalate")
+    [event] = [e for e in hooks.events if any(t["id"] == escalate.id for t in e.opened_tasks)]
+    assert event.at == begin + timedelta(days=11)
+    assert event.deadlines[escalate.id] == begin + timedelta(days=8)
+    nudges = [t["id"] for e in hooks.events for t in e.opened_tasks if t["element_id"] == "nudge"]
+    assert nudges and not any(n in e.deadlines for e in hooks.events for n in nudges)  # a cycle has no one deadline

@@ -48,7 +48,7 @@ def raise_escalation(world: World, ref: str, rule: tuple[str, str], since: datet
     with world.casework() as casework:
         instance = casework.start_move(ref, world.actors["sw" if ref != "C-2" else "other_sw"])
         Escalations(casework.session).raise_for(
-            rule=RULES[rule], child_ref=ref, la_code=LA, since=since, process_id=rule[0],
+            rule=RULES[rule], child_ref=ref, la_code=LA, since=since, raised_at=since, process_id=rule[0],
             instance_id=instance.id, task_id=None, detail={"element_id": rule[1]})
 
 
