@@ -1,5 +1,7 @@
 """A small, realistic demo authority: staff of every role, schools of each kind, looked-after
-children aged 2 to 17, their PEPs for this term, and placement moves under way.
+children aged 2 to 17 with their care placements, their PEPs for this term (one initial PEP
+already overdue, which escalates to the manager once the timers run), and placement moves
+under way.
 
 Load it into an empty database (``vsw demo``); loading again adds nothing.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -18,6 +20,7 @@ from engine.service import WorkflowService
 from processes import PROCESS_DIR
 
 from .children import ChildService
+from .escalations import Escalation
 from .lifecycle import Casework
 from .records import Child, School
 from .rules import ensure_authority
@@ -64,7 +67,23 @@ CHILDREN = [
     ("C-1004", "Noah", "Campbell", 2, "V2", 5, "tom.social", "100004"),
     ("C-1005", "Chloe", "Murray", 17, "C2", 60, "sarah.social", "100005"),
 ]
-NEW_CHILD = ("C-1006", "Ethan", "Walsh", 9, "L2", "tom.social", "100000")  # looked after this week
+# ref, first, last, years old, legal status, days looked after, social worker, school: children who came
+# into care recently, each with an initial PEP: one this week, one five weeks ago whose PEP is overdue
+NEW_CHILDREN = [
+    ("C-1006", "Ethan", "Walsh", 9, "L2", 2, "tom.social", "100000"),
+    ("C-1007", "Mia", "Robinson", 12, "C1", 35, "tom.social", "100001"),
+]
+# ref: placement type, carer or home, distance, area authority, days since it started (within the care episode)
+PLACEMENTS = {
+    "C-1001": ("foster_care", "Grace and Daniel Ahmed", "in_area", None, 420),
+    "C-1002": ("childrens_home", "Beech House", "in_area", None, 600),
+    "C-1003": ("kinship_care", "Margaret Evans (grandmother)", "in_area", None, 240),
+    "C-1004": ("agency_foster_care", "Bright Futures Fostering: the Coles", "out_of_area_adjoining",
+               "Northshire County Council", 150),
+    "C-1005": ("semi_independent", "Harbour View supported lodgings", "in_area", None, 180),
+    "C-1006": ("foster_care", "Priya and Sam Lee (emergency carers)", "in_area", None, 2),
+    "C-1007": ("foster_care", "Joan Fairweather", "in_area", None, 35),
+}
 MOVES = ["C-1001", "C-1002", "C-1003"]
 
 PROPOSAL = {
@@ -120,16 +139,22 @@ def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_lim
                      looked_after_since=today - timedelta(days=30 * months), la_code=DEMO_LA,
                      social_worker=worker, school_urn=school)
         added += 1
-    ref, first, last, age, status, worker, school = NEW_CHILD
     peps = 0
-    if children.by_ref(ref) is None:
+    for serial, (ref, first, last, age, status, days, worker, school) in enumerate(NEW_CHILDREN,
+                                                                                  start=len(CHILDREN) + 1):
+        if children.by_ref(ref) is not None:
+            continue
         born = _birthday(today, age)
         casework.add_child(ADMIN, ref=ref, first_name=first, last_name=last, date_of_birth=born,
-                           upn=_upn(len(CHILDREN) + 1, born.year), legal_status=status,
-                           looked_after_since=today - timedelta(days=2), la_code=DEMO_LA,
+                           upn=_upn(serial, born.year), legal_status=status,
+                           looked_after_since=today - timedelta(days=days), la_code=DEMO_LA,
                            social_worker=worker, school_urn=school)
         added += 1
         peps += 1
+    for ref, (kind, carer, distance, area, days) in PLACEMENTS.items():
+        if children.current_placement(ref) is None:
+            children.record_placement(ref, ADMIN.user_id, placement_type=kind, carer_name=carer,
+                                      starts_on=today - timedelta(days=days), distance=distance, area_authority=area)
     peps += casework.open_termly_reviews(DEMO_LA).opened
 
     started = 0
@@ -156,3 +181,10 @@ def _birthday(today: date, age: int) -> date:
 
 def demo_children(session: Session) -> list[Child]:
     return list(session.scalars(select(Child).where(Child.la_code == DEMO_LA).order_by(Child.ref)))
+
+
+def open_escalations(session: Session) -> int:
+    """How many of the demo authority's escalations are open."""
+    query = select(func.count()).select_from(Escalation).where(Escalation.state == "open",
+                                                               Escalation.la_code == DEMO_LA)
+    return int(session.scalar(query) or 0)

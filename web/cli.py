@@ -191,14 +191,19 @@ def scheduler(interval: int, batch: int, once: bool) -> None:
 @one_line_errors
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the schema, load a demo authority and serve it with the scheduler in-process."""
-    from casework.demo import DEMO_PASSWORD, STAFF, load_demo
+    from casework.demo import DEMO_PASSWORD, STAFF, load_demo, open_escalations
     from casework.runtime import build_runtime
 
     upgrade_database()
-    with unit_of_work(_factory()) as session:
-        summary = load_demo(session, SystemClock(), build_runtime(_factory()))
+    factory, clock = _factory(), SystemClock()
+    runtime = build_runtime(factory)
+    with unit_of_work(factory) as session:
+        summary = load_demo(session, clock, runtime)
+    with factory() as session:
+        escalations = open_escalations(session)
     click.echo(f"Demo authority loaded: {summary.users} staff, {summary.children} new children, "
-               f"{summary.peps} new PEPs, {summary.instances} new placement moves.")
+               f"{summary.peps} new PEPs, {summary.instances} new placement moves; "
+               f"escalations open: {escalations}.")
     click.echo(f"Sign in as any of: {', '.join(s[0] for s in STAFF)} — password: {DEMO_PASSWORD}")
     if not no_serve:
         click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")

@@ -88,9 +88,9 @@ def test_a_database_that_cannot_be_reached_is_one_clear_line(monkeypatch: pytest
 def test_demo_loads_staff_and_placement_moves_once(cli: CliRunner, db_url: str) -> None:
     first = cli.invoke(main, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
-    assert "13 staff, 6 new children, 6 new PEPs, 3 new placement moves" in first.output
+    assert "13 staff, 7 new children, 7 new PEPs, 3 new placement moves" in first.output
     second = cli.invoke(main, ["demo", "--no-serve"])
-    assert "0 new children, 0 new PEPs, 0 new placement moves" in second.output
+    assert "0 new children, 0 new PEPs, 0 new placement moves; escalations open: 1." in second.output
     assert count(db_url, User) == 13
     engine = make_engine(db_url)
     try:
@@ -101,3 +101,27 @@ def test_demo_loads_staff_and_placement_moves_once(cli: CliRunner, db_url: str) 
         engine.dispose()
     # two moves wait for a proposal; one was proposed, so both of its branches are open
     assert sorted(open_tasks) == ["confirm_care_placement", "discuss_school_choice", "propose_move", "propose_move"]
+
+
+
+def test_the_demo_records_every_childs_care_placement_and_escalates_the_overdue_initial_pep(
+    cli: CliRunner, db_url: str
+) -> None:
+    from casework.escalations import Escalation
+    from casework.records import Child
+
+    result = cli.invoke(main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "escalations open: 1." in result.output  # the initial PEP's deadline passed before today
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            children = session.scalars(select(Child)).all()
+            assert len(children) == 7 and all(c.current_placement_id is not None for c in children)
+            [escalation] = session.scalars(select(Escalation)).all()
+            assert (escalation.kind, escalation.child_ref, escalation.state) == ("overdue_pep", "C-1007", "open")
+            manager_tasks = session.scalars(select(HumanTask.business_key).where(
+                HumanTask.state == "open", HumanTask.role == "manager")).all()
+            assert manager_tasks == ["C-1007"]
+    finally:
+        engine.dispose()
