@@ -335,6 +335,14 @@ class ChildService:
         return list(self.session.scalars(select(Child).where(condition).order_by(Child.last_name, Child.ref)))
 
 
+def child_names(session: Session, refs: Any) -> dict[str, str]:
+    """Each known child's full name by reference, in one query (a task list names its children)."""
+    wanted = sorted(set(refs))
+    if not wanted:
+        return {}
+    return {c.ref: c.full_name for c in session.scalars(select(Child).where(Child.ref.in_(wanted)))}
+
+
 def _as_date(value: Any) -> date:
     """A date from a date or ISO text; anything else counts as long ago (the schema reports it)."""
     if isinstance(value, date):

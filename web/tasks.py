@@ -7,10 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from casework.children import child_names
 from engine.errors import InvalidData
 
 from .auth import login_required
-from .context import actor, clock, may_see, workflow
+from .context import actor, clock, db, may_see, workflow
 from .errors import wants_json
 from .forms import attach_errors, field_views, read_form, recorded_answers
 
@@ -21,7 +22,8 @@ bp = Blueprint("tasks", __name__)
 @login_required
 def inbox() -> str:
     tasks = workflow().inbox(actor())
-    return render_template("tasks/inbox.html", tasks=tasks, now=clock().now())
+    names = child_names(db(), (t.business_key for t in tasks))
+    return render_template("tasks/inbox.html", tasks=tasks, names=names, now=clock().now())
 
 
 def _visible_task(task_id: str) -> Any:
@@ -47,6 +49,7 @@ def _page(task: Any, views: list[Any], summary: list[Any]) -> str:
         schemas = service.runtime.forms.get(task.process_id, {})
         answers = recorded_answers(schemas, service.instance_data(task.instance_id))
     return render_template("tasks/task.html", task=task, fields=views, summary=summary, answers=answers,
+                           child_name=child_names(db(), [task.business_key]).get(task.business_key),
                            now=clock().now())
 
 

@@ -206,3 +206,11 @@ def test_a_pep_due_by_the_end_of_a_day_shows_that_day_not_the_next_on_the_inbox_
     for page in (client.get("/").text, client.get("/children/C-1").text):
         assert "4 December 2026" in page
         assert "5 December 2026" not in page
+
+
+def test_the_inbox_and_the_task_page_name_the_child_beside_their_reference(client: FlaskClient, world: World) -> None:
+    task = world.task("C-1", "social_worker_contribution")
+    login(client, "sw")
+    inbox = client.get("/").text
+    assert "Ethan Walsh" in inbox and "C-1" in inbox
+    assert "Ethan Walsh (C-1)" in client.get(f"/tasks/{task.id}").text
