@@ -37,6 +37,14 @@ class AuditLog:
         query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
         return list(self.session.scalars(query))
 
+    def last_completion(self, instance_id: int, element_id: str) -> AuditEvent | None:
+        """The latest completion of a user task element in an instance (``ix_audit_instance``)."""
+        query = (select(AuditEvent)
+                 .where(AuditEvent.instance_id == instance_id, AuditEvent.action == "task_completed",
+                        AuditEvent.element_id == element_id)
+                 .order_by(AuditEvent.id.desc()).limit(1))
+        return self.session.scalars(query).first()
+
 
 def entry(
     at: datetime,

@@ -90,6 +90,14 @@ class WorkflowService:
         last = loaded.workflow.last_task or loaded.workflow.task_tree
         return dict(last.data)
 
+    def last_answers(self, task: HumanTask) -> dict[str, Any] | None:
+        """What was submitted the last time this step was done in this instance (a step that comes
+        round again, such as a PEP returned for revision), without the server-side facts."""
+        done = self.audit.last_completion(task.instance_id, task.element_id)
+        if done is None or not isinstance(done.data, dict):
+            return None
+        return {k: v for k, v in done.data.items() if k != "facts"}
+
     def history(self, instance_id: int) -> list[AuditEvent]:
         self.instance(instance_id)
         return self.audit.for_instance(instance_id)

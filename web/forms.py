@@ -69,6 +69,37 @@ def field_views(schema: Schema, prefix: str = "") -> list[FieldView]:
     return views
 
 
+def fill_views(views: list[FieldView], data: Mapping[str, Any]) -> bool:
+    """Show ``data`` (answers as the schema loaded them) in the fields; True if any was filled."""
+    filled = False
+    for view in views:
+        value = data.get(view.name)
+        if value is None or value == "":
+            continue
+        if view.kind == "rows":
+            items = [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+            for index, (row, item) in enumerate(zip(view.rows, items, strict=False)):
+                prefix = f"{view.name}-{index}-"
+                fill_views(row, {prefix + key: v for key, v in item.items()})
+                view.filled.append(index)
+            filled = filled or bool(view.filled)
+            continue
+        if view.kind == "date":
+            try:
+                day = dt.date.fromisoformat(str(value)[:10])
+            except ValueError:
+                continue
+            view.value = {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+        elif view.kind == "boolean":
+            view.value = "yes" if value is True else "no" if value is False else ""
+        elif isinstance(value, float) and value.is_integer():
+            view.value = str(int(value))
+        else:
+            view.value = str(value)
+        filled = True
+    return filled
+
+
 def _kind(f: fields.Field) -> str:
     if isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
         return "rows"

@@ -13,7 +13,7 @@ from engine.errors import InvalidData
 from .auth import login_required
 from .context import actor, clock, db, may_see, workflow
 from .errors import wants_json
-from .forms import attach_errors, field_views, read_form, recorded_answers
+from .forms import attach_errors, field_views, fill_views, read_form, recorded_answers
 
 bp = Blueprint("tasks", __name__)
 
@@ -39,10 +39,14 @@ def show(task_id: str) -> str:
     task = _visible_task(task_id)
     schema = workflow().form_schema(task)
     views = field_views(schema) if schema is not None else []
-    return _page(task, views, [])
+    revising = False
+    if task.state == "open" and getattr(schema, "revise_last_answers", False):
+        last = workflow().last_answers(task)  # the step came round again: start from the last answers
+        revising = last is not None and fill_views(views, last)
+    return _page(task, views, [], revising=revising)
 
 
-def _page(task: Any, views: list[Any], summary: list[Any]) -> str:
+def _page(task: Any, views: list[Any], summary: list[Any], *, revising: bool = False) -> str:
     service = workflow()
     answers = []
     if task.state == "open":
@@ -50,7 +54,7 @@ def _page(task: Any, views: list[Any], summary: list[Any]) -> str:
         answers = recorded_answers(schemas, service.instance_data(task.instance_id))
     return render_template("tasks/task.html", task=task, fields=views, summary=summary, answers=answers,
                            child_name=child_names(db(), [task.business_key]).get(task.business_key),
-                           now=clock().now())
+                           revising=revising, now=clock().now())
 
 
 @bp.post("/tasks/<task_id>")

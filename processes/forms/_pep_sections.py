@@ -78,6 +78,9 @@ class ActionSchema(Schema):
 class PepSections(Schema):
     """Fields every stage's PEP has: targets, SEN screening, actions (Regulations 2010 Schedule 1)."""
 
+    revise_last_answers = True
+    """A PEP the VSH returns comes back with the designated teacher's last answers filled in."""
+
     suspected_unidentified_sen = fields.Boolean(
         load_default=False,
         metadata={
@@ -105,3 +108,12 @@ class PepSections(Schema):
     def sen_concern_required_when_suspected(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("suspected_unidentified_sen") and not (data.get("sen_concern") or "").strip():
             raise ValidationError({"sen_concern": ["Describe the suspected special educational need."]})
+
+
+def sections_last(schema: type[PepSections]) -> type[PepSections]:
+    """Put the shared sections (SEN screening, then actions) after the stage's own fields on the form,
+    so the designated teacher records the child's education first and the actions that follow last."""
+    shared = PepSections._declared_fields
+    own = {name: f for name, f in schema._declared_fields.items() if name not in shared}
+    schema._declared_fields = {**own, **{name: schema._declared_fields[name] for name in shared}}
+    return schema

@@ -21,6 +21,7 @@ from ._pep_sections import (
     optional_text,
     percentage,
     required,
+    sections_last,
     text,
 )
 
@@ -41,6 +42,7 @@ EHC_DECISIONS = [
 ]
 
 
+@sections_last
 class CompleteEarlyYearsPep(PepSections):
     """``complete_pep_early_years`` (designated teacher / setting lead): a child of 2-4 in a setting."""
 
@@ -68,6 +70,7 @@ class CompleteEarlyYearsPep(PepSections):
     targets = text("Targets", "Specific, measurable targets for the next term.", "Set the targets.")
 
 
+@sections_last
 class CompleteSchoolAgePep(PepSections):
     """``complete_pep_school_age`` (designated teacher): Reception to Year 11 (and Year 12-13 in school)."""
 
@@ -106,6 +109,7 @@ class CompleteSchoolAgePep(PepSections):
     planned_changes = optional_text("Planned changes", "Changes of school or provision being considered.")
 
 
+@sections_last
 class CompletePost16Pep(PepSections):
     """``complete_pep_post_16`` (designated teacher / provider lead): a young person of 16-18."""
 

@@ -214,3 +214,46 @@ def test_the_inbox_and_the_task_page_name_the_child_beside_their_reference(clien
     inbox = client.get("/").text
     assert "Ethan Walsh" in inbox and "C-1" in inbox
     assert "Ethan Walsh (C-1)" in client.get(f"/tasks/{task.id}").text
+
+
+def test_a_pep_form_asks_about_the_childs_education_before_sen_screening_and_actions(
+    client: FlaskClient, world: World
+) -> None:
+    task = world.task("C-1", "complete_pep_school_age")
+    login(client, "dt100001")
+    page = client.get(f"/tasks/{task.id}").text
+    positions = [page.index(f'name="{name}"') for name in
+                 ("school_name", "targets", "suspected_unidentified_sen", "actions-0-description")]
+    assert positions == sorted(positions)
+    assert "Your answers from last time" not in page
+
+
+def test_a_pep_returned_by_the_vsh_comes_back_to_the_teacher_with_their_last_answers_filled_in(
+    client: FlaskClient, world: World
+) -> None:
+    world.complete("C-1", "complete_pep_school_age", SCHOOL_AGE, "dt100001")
+    world.complete("C-1", "social_worker_contribution", CONTRIBUTION, "sw")
+    world.complete("C-1", "record_childs_views", {"childs_views": "I want to stay at Riverside."}, "sw")
+    world.complete("C-1", "quality_assure_pep", {"rag": "red", "return_reason": "Targets are not SMART."}, "vsh")
+    task = world.task("C-1", "complete_pep_school_age")
+    login(client, "dt100001")
+    page = client.get(f"/tasks/{task.id}").text
+    assert "Your answers from last time are filled in" in page
+    assert 'name="school_name" type="text" value="Riverside Primary"' in page
+    assert 'name="attendance_percent"' in page and 'value="91.5"' in page
+    assert 'name="pupil_premium_plus_spend"' in page and 'value="300"' in page
+    assert ">Times tables to 12.</textarea>" in page
+    assert 'name="sen_support_status" type="radio" value="none" checked' in page
+    assert ">Book a maths tutor</textarea>" in page and 'value="Ms Patel"' in page
+    for part, value in (("day", "10"), ("month", "2"), ("year", "2027")):
+        assert f'name="actions-0-due_date-{part}" type="text" inputmode="numeric" value="{value}"' in page
+    # sent back as shown, with only the targets changed, it is accepted
+    form = {"csrf_token": csrf_token(page), "school_name": "Riverside Primary", "school_year_group": "5",
+            "attendance_percent": "91.5", "exclusions_this_term": "0",
+            "attainment_summary": "Working towards in maths.", "sen_support_status": "none",
+            "pupil_premium_plus_spend": "300", "pupil_premium_plus_purpose": "Maths tutoring.",
+            "targets": "Times tables to 12 by 1 March.", "suspected_unidentified_sen": "no",
+            "actions-0-description": "Book a maths tutor", "actions-0-owner": "Ms Patel",
+            "actions-0-due_date-day": "10", "actions-0-due_date-month": "2", "actions-0-due_date-year": "2027"}
+    assert client.post(f"/tasks/{task.id}", data=form).status_code == 302
+    assert world.task("C-1", "quality_assure_pep").element_id == "quality_assure_pep"
