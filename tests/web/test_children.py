@@ -53,6 +53,14 @@ def start_move(client: FlaskClient, ref: str):  # type: ignore[no-untyped-def]
     return client.post(f"/children/{ref}/moves", data={"csrf_token": csrf_token(page.text)})
 
 
+def submit_initial_pep(world: World, quality: dict[str, str]) -> None:
+    """Ethan's initial PEP filled in by his teacher and social worker, then rated by the VSH."""
+    world.complete("C-1", "complete_pep_school_age", SCHOOL_AGE, "dt100001")
+    world.complete("C-1", "social_worker_contribution", CONTRIBUTION, "sw")
+    world.complete("C-1", "record_childs_views", {"childs_views": "I want to stay at Riverside."}, "sw")
+    world.complete("C-1", "quality_assure_pep", quality, "vsh")
+
+
 def test_a_social_worker_sees_only_their_allocated_children_in_the_list(client: FlaskClient) -> None:
     login(client, "sw")
     page = client.get("/children")
@@ -103,10 +111,7 @@ def test_the_case_list_counts_each_childs_open_tasks(client: FlaskClient, world:
 def test_the_child_page_shows_details_placements_peps_actions_and_open_tasks(
     client: FlaskClient, world: World
 ) -> None:
-    world.complete("C-1", "complete_pep_school_age", SCHOOL_AGE, "dt100001")
-    world.complete("C-1", "social_worker_contribution", CONTRIBUTION, "sw")
-    world.complete("C-1", "record_childs_views", {"childs_views": "I want to stay at Riverside."}, "sw")
-    world.complete("C-1", "quality_assure_pep", {"rag": "green", "feedback": "Good."}, "vsh")
+    submit_initial_pep(world, {"rag": "green", "feedback": "Good."})
     login(client, "sw")
     page = client.get("/children/C-1")
     assert page.status_code == 200
@@ -231,10 +236,7 @@ def test_a_pep_form_asks_about_the_childs_education_before_sen_screening_and_act
 def test_a_pep_returned_by_the_vsh_comes_back_to_the_teacher_with_their_last_answers_filled_in(
     client: FlaskClient, world: World
 ) -> None:
-    world.complete("C-1", "complete_pep_school_age", SCHOOL_AGE, "dt100001")
-    world.complete("C-1", "social_worker_contribution", CONTRIBUTION, "sw")
-    world.complete("C-1", "record_childs_views", {"childs_views": "I want to stay at Riverside."}, "sw")
-    world.complete("C-1", "quality_assure_pep", {"rag": "red", "return_reason": "Targets are not SMART."}, "vsh")
+    submit_initial_pep(world, {"rag": "red", "return_reason": "Targets are not SMART."})
     task = world.task("C-1", "complete_pep_school_age")
     login(client, "dt100001")
     page = client.get(f"/tasks/{task.id}").text
