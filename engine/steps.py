@@ -274,12 +274,15 @@ def _deadline_passed(task: Any) -> datetime | None:
 
 
 def _due_for(task: Any, dues: dict[str, datetime | None]) -> datetime | None:
-    """A user task is due when the earliest timer on its boundary is, or else on the boundary of
-    the embedded subprocess it runs in (a PEP's parts are due when the whole PEP is)."""
+    """A user task is due when the earliest timer on its boundary is (waiting, or fired without
+    cancelling it), or else on the boundary of the embedded subprocess it runs in (a PEP's parts
+    are due when the whole PEP is, even once it is overdue)."""
     for _ in range(20):  # subprocesses nest; never loop forever on a malformed tree
         parent = task.parent
         if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
-            times = [dues.get(str(sibling.id)) for sibling in parent.children if sibling is not task]
+            # a waiting timer, or one that already fired without cancelling the task: the task is overdue
+            times = [dues.get(str(sibling.id)) or fired_due(sibling) for sibling in parent.children
+                     if sibling is not task and _is_timer_task(sibling)]
             found = [t for t in times if t is not None]
             if found:
                 return min(found)

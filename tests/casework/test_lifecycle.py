@@ -244,3 +244,22 @@ def test_an_escalation_noticed_late_is_overdue_since_the_deadline_not_since_the_
                                                         moment("2026-12-21T10:00"))
         [overdue] = Escalations(session).dashboard(moment("2026-12-21T10:00"), world.runtime.calendar)
         assert overdue.working_days == 4  # Wednesday 16th, Thursday, Friday, Monday 21st
+
+
+def test_pep_tasks_opened_after_the_pep_is_overdue_are_still_due_when_the_pep_was(world: World) -> None:
+    with world.casework() as casework:  # looked after five weeks ago: the initial PEP is already overdue
+        casework.add_child(ref="C-1", first_name="Ethan", last_name="Walsh", date_of_birth="2016-03-14",
+                           legal_status="L2", looked_after_since="2026-10-23", la_code=LA, social_worker="sw",
+                           school_urn="100001")
+    assert world.escalations("C-1") == [("overdue_pep", "escalate_overdue_pep")]
+    assert world.task("C-1", "escalate_overdue_pep").due_at is None  # the manager's task has no deadline
+    with world.session() as session:
+        [pep] = session.scalars(select(Pep)).all()
+    for element_id in ("complete_pep_school_age", "social_worker_contribution", "record_childs_views"):
+        assert world.task("C-1", element_id).due_at == pep.due_at
+    world.complete("C-1", "complete_pep_school_age", SCHOOL_AGE, "dt100001")
+    world.complete("C-1", "social_worker_contribution", CONTRIBUTION, "sw")
+    world.complete("C-1", "record_childs_views", {"childs_views": "I want to stay at Riverside."}, "sw")
+    assert world.task("C-1", "quality_assure_pep").due_at == pep.due_at
+    world.complete("C-1", "quality_assure_pep", {"rag": "red", "return_reason": "Targets are not SMART."}, "vsh")
+    assert world.task("C-1", "complete_pep_school_age").due_at == pep.due_at  # returned: still overdue
