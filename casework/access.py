@@ -1,4 +1,4 @@
-"""Who may see and act on a child's cases, decided on the server (DESIGN.md decision 11).
+"""Who may see and act on a child's cases, decided on the server as one SQL rule (docs/access.md).
 
 * A social worker: only the children allocated to them (``child.social_worker``).
 * A designated teacher: only the children whose current school is their school (``User.school_urn``).
@@ -12,14 +12,23 @@ complete a social-worker task for a child they only see as a teacher.
 A business key with no child record (generic processes, tests): only the roles in
 ``unrecorded_key_roles`` (VSH, manager and admin by default) may see or act, by role alone. An unknown
 or inactive user may do nothing.
+
+The rule is written once, in :func:`reach`, as a condition on the child's columns given the user's
+username, school and authority. Given a user's values it is the actor's scope, which every list
+joins (the inbox, the case list, escalations); given the ``app_user`` columns it finds the people
+who may act for a child (whom to notify) in one query. The single checks evaluate the same scope.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session
 
-from engine.runtime import Actor
+from engine.access import Actor, Grant, Scope, ScopedAccess
+from engine.paging import PAGE_SIZE, Page, fetch_page
 
 from .records import Child
 from .users import User
@@ -29,51 +38,80 @@ LA_WIDE_ROLES = frozenset(
 )
 UNRECORDED_KEY_ROLES = frozenset({"vsh", "manager", "admin"})
 
+Value = Any  # a Python value (one user) or an ``app_user`` column (every user)
 
-class CaseAccess:
-    """The engine's ``AccessPolicy`` for this service: per child, per role."""
+
+def reach(role: str, username: Value, school_urn: Value, la_code: Value) -> ColumnElement[bool]:
+    """The children a holder of ``role`` reaches: a condition on :class:`Child`. The rule, once."""
+    if role == "social_worker":
+        return Child.social_worker == username
+    if role == "designated_teacher":
+        return false() if school_urn is None else Child.school_urn == school_urn
+    if role in LA_WIDE_ROLES:
+        return Child.la_code == la_code
+    return false()
+
+
+def unrecorded(key: ColumnElement[str]) -> ColumnElement[bool]:
+    """The key belongs to no child record."""
+    return ~exists().where(Child.ref == key)
+
+
+def holds_role(role: str) -> ColumnElement[bool]:
+    """The user holds ``role`` (roles are stored comma-separated)."""
+    return ("," + User.roles + ",").contains(f",{role},", autoescape=True)
+
+
+@dataclass(frozen=True)
+class CaseScope(Scope):
+    """A scope that can also filter the ``child`` table itself (case lists), by the same rule."""
+
+    children: ColumnElement[bool] = field(default_factory=false)
+
+
+class CaseAccess(ScopedAccess):
+    """The engine's access policy for this service: per child, per role, as SQL."""
 
     def __init__(self, unrecorded_key_roles: frozenset[str] = UNRECORDED_KEY_ROLES) -> None:
         self.unrecorded_key_roles = unrecorded_key_roles
 
-    def may_see(self, session: Session, actor: Actor, business_key: str) -> bool:
-        return any(self._reaches(session, actor, role, business_key) for role in actor.roles)
-
-    def may_act(self, session: Session, actor: Actor, role: str | None, business_key: str) -> bool:
-        if role is None:
-            return self.may_see(session, actor, business_key)
-        return role in actor.roles and self._reaches(session, actor, role, business_key)
-
-    def _reaches(self, session: Session, actor: Actor, role: str, business_key: str) -> bool:
-        """Whether ``actor``, acting as ``role``, reaches the child with this ref."""
-        user = session.scalars(select(User).where(User.username == actor.user_id)).one_or_none()
-        if user is None or not user.active or role not in user.roles_set:
-            return False
-        child = session.scalars(select(Child).where(Child.ref == business_key)).one_or_none()
-        if child is None:
-            return role in self.unrecorded_key_roles
-        if role == "social_worker":
-            return child.social_worker == user.username
-        if role == "designated_teacher":
-            return user.school_urn is not None and child.school_urn == user.school_urn
-        if role in LA_WIDE_ROLES:
-            return user.la_code == child.la_code
-        return False
-
-    def visible_children(self, session: Session, actor: Actor) -> list[Child]:
-        """Every child ``actor`` may see (for case lists), by the same rules."""
+    def scope(self, session: Session, actor: Actor) -> CaseScope:
         user = session.scalars(select(User).where(User.username == actor.user_id)).one_or_none()
         if user is None or not user.active:
-            return []
+            return CaseScope(actor, (), false())
         roles = actor.roles & user.roles_set
-        conditions = []
-        if "social_worker" in roles:
-            conditions.append(Child.social_worker == user.username)
-        if "designated_teacher" in roles and user.school_urn:
-            conditions.append(Child.school_urn == user.school_urn)
-        if roles & LA_WIDE_ROLES:
-            conditions.append(Child.la_code == user.la_code)
-        if not conditions:
-            return []
-        query = select(Child).where(or_(*conditions)).order_by(Child.last_name, Child.ref)
-        return list(session.scalars(query))
+        grants: list[Grant] = []
+        by_rule = [(r,) for r in sorted(roles - LA_WIDE_ROLES)] + [tuple(sorted(roles & LA_WIDE_ROLES))]
+        child_conditions = []
+        for group in by_rule:
+            if not group:
+                continue
+            condition = reach(group[0], user.username, user.school_urn, user.la_code)
+            child_conditions.append(condition)
+            grants.append(Grant(frozenset(group), _keys_of(condition)))
+        if roles & self.unrecorded_key_roles:
+            grants.append(Grant(frozenset(roles & self.unrecorded_key_roles), unrecorded))
+        return CaseScope(actor, tuple(grants), or_(false(), *child_conditions))
+
+    def visible_children(self, session: Session, actor: Actor, page: int = 1,
+                         per_page: int = PAGE_SIZE) -> Page[Child]:
+        """One page of the children ``actor`` may see, by surname then reference."""
+        query = select(Child).where(self.scope(session, actor).children)
+        return fetch_page(session, query.order_by(Child.last_name, Child.ref), page, per_page)
+
+    def holders(self, role: str, business_key: str | None) -> Any:
+        """One query for the active holders of ``role`` who may act for this key (whom to notify)."""
+        query = select(User).where(User.active.is_(True), holds_role(role))
+        if business_key is None:
+            return query.order_by(User.username)
+        reached = exists().where(Child.ref == business_key,
+                                 reach(role, User.username, User.school_urn, User.la_code))
+        if role in self.unrecorded_key_roles:
+            reached = or_(reached, ~exists().where(Child.ref == business_key))
+        return query.where(reached).order_by(User.username)
+
+
+def _keys_of(condition: ColumnElement[bool]) -> Any:
+    """The business keys of the children meeting ``condition``, as a key condition."""
+    refs = select(Child.ref).where(condition)
+    return lambda key: key.in_(refs)

@@ -1,8 +1,9 @@
 """Who is told: the notifications ``Directory`` over the people and children records.
 
-A role's holders are told about a child only if they may see that child (the
-same per-child rules as the case access policy): the allocated social worker,
-the designated teacher of the child's school, LA-wide roles of the child's LA.
+A role's holders are told about a child only if they may act for that child in that role
+(the case access rule, ``casework.access.reach``): the allocated social worker, the
+designated teacher of the child's school, LA-wide roles of the child's LA. Whom to tell is
+one query whatever the number of users.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.runtime import Actor
 from notifications.directory import Recipient
 
 from .access import CaseAccess
@@ -31,12 +31,7 @@ class CaseDirectory:
         return _recipient(user) if user is not None and user.active else None
 
     def people(self, session: Session, role: str, business_key: str | None) -> list[Recipient]:
-        users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
-        holders = [u for u in users if role in u.roles_set]
-        if business_key is None:
-            return [_recipient(u) for u in holders]
-        return [_recipient(u) for u in holders
-                if self.access.may_act(session, Actor(u.username, u.roles_set), role, business_key)]
+        return [_recipient(u) for u in session.scalars(self.access.holders(role, business_key))]
 
     def child_name(self, session: Session, business_key: str) -> str | None:
         child = session.scalars(select(Child).where(Child.ref == business_key)).one_or_none()

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, Select, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.calendar import BusinessCalendar, due_by_day
 from engine.models import Base
+from engine.paging import PAGE_SIZE, Page, fetch_page
 
 KINDS: dict[str, str] = {
     "no_school_place": "No school place",
@@ -89,6 +90,7 @@ class Escalation(Base):
     __table_args__ = (
         Index("ix_escalation_open", "state", "la_code", "since"),
         Index("ix_escalation_instance", "instance_id", "state"),
+        Index("ix_escalation_state_since", "state", "since", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -157,18 +159,25 @@ class Escalations:
             query = query.where(Escalation.kind == kind)
         return list(self.session.scalars(query.order_by(Escalation.since)))
 
-    def dashboard(self, at: datetime, calendar: BusinessCalendar, la_code: str | None = None,
-                  kind: str | None = None, state: str = "open", limit: int = 500) -> list[Overdue]:
-        """Escalations, longest overdue first, with working and school days overdue as of ``at``."""
-        query = select(Escalation).where(Escalation.state == state)
-        if la_code is not None:
-            query = query.where(Escalation.la_code == la_code)
-        if kind is not None:
-            query = query.where(Escalation.kind == kind)
-        rows = self.session.scalars(query.order_by(Escalation.since, Escalation.id).limit(limit))
+    def _listed(self, visible: ColumnElement[bool], kind: str | None, state: str) -> Select[tuple[Escalation]]:
+        query = select(Escalation).where(Escalation.state == state, visible)
+        return query if kind is None else query.where(Escalation.kind == kind)
+
+    def dashboard(self, at: datetime, calendar: BusinessCalendar, visible: ColumnElement[bool],
+                  kind: str | None = None, state: str = "open", page: int = 1,
+                  per_page: int = PAGE_SIZE) -> Page[Overdue]:
+        """One page of the escalations ``visible`` admits (the reader's access scope, joined in
+        SQL), longest overdue first, with working and school days overdue as of ``at``."""
+        query = self._listed(visible, kind, state).order_by(Escalation.since, Escalation.id)
+        rows = fetch_page(self.session, query, page, per_page)
         # counted from the deadline's last day: a PEP due by Tuesday is 1 working day overdue on Wednesday
-        return [Overdue(row, calendar.working_days_between(due_by_day(row.since), at),
-                        _school_days(calendar, due_by_day(row.since), at)) for row in rows]
+        return Page([Overdue(row, calendar.working_days_between(due_by_day(row.since), at),
+                             _school_days(calendar, due_by_day(row.since), at)) for row in rows.items],
+                    rows.number, rows.size, rows.has_next)
+
+    def count(self, visible: ColumnElement[bool], kind: str | None = None, state: str = "open") -> int:
+        query = self._listed(visible, kind, state).with_only_columns(func.count(Escalation.id))
+        return int(self.session.scalar(query) or 0)
 
 
 def _school_days(calendar: BusinessCalendar, last_day: date, at: datetime) -> int | None:

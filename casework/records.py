@@ -69,6 +69,7 @@ class School(Base):
 
 class Child(Base):
     __tablename__ = "child"
+    __table_args__ = (Index("ix_child_la_name", "la_code", "last_name", "ref"),)  # an authority's case list
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(40), unique=True)

@@ -47,8 +47,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(Text)
     roles: Mapped[str] = mapped_column(String(500), default="")  # comma-separated role ids
-    la_code: Mapped[str] = mapped_column(String(10))
-    school_urn: Mapped[str | None] = mapped_column(String(10))
+    la_code: Mapped[str] = mapped_column(String(10), index=True)
+    school_urn: Mapped[str | None] = mapped_column(String(10), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, HumanTask, ProcessInstance
+from .paging import Page, fetch_page
 
 
 class AuditLog:
@@ -36,6 +37,28 @@ class AuditLog:
     def for_instance(self, instance_id: int) -> list[AuditEvent]:
         query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
         return list(self.session.scalars(query))
+
+    def page_for_instance(self, instance_id: int, page: int, per_page: int) -> Page[AuditEvent]:
+        """One page of an instance's history, oldest first (``ix_audit_instance``)."""
+        query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+        return fetch_page(self.session, query, page, per_page)
+
+    def answers(self, instance_id: int) -> dict[str, Any]:
+        """Everything given to an instance so far, from its audit: the start data, then each completed
+        task's submitted answers in order (later answers replace earlier ones; server-side facts are
+        left out). No workflow is loaded."""
+        query = (select(AuditEvent.action, AuditEvent.data)
+                 .where(AuditEvent.instance_id == instance_id,
+                        AuditEvent.action.in_(["instance_started", "task_completed"]))
+                 .order_by(AuditEvent.id))
+        merged: dict[str, Any] = {}
+        for action, data in self.session.execute(query):
+            if not isinstance(data, dict):
+                continue
+            given = data.get("data") if action == "instance_started" else data
+            if isinstance(given, dict):
+                merged.update({k: v for k, v in given.items() if k != "facts"})
+        return merged
 
     def last_completion(self, instance_id: int, element_id: str) -> AuditEvent | None:
         """The latest completion of a user task element in an instance (``ix_audit_instance``)."""

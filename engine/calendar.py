@@ -19,19 +19,31 @@ ISO datetime text in UTC, so they can be used directly in a ``timeDate``:
 ``<bpmn:timeDate>add_school_days(now(), 20)</bpmn:timeDate>``.
 
 Nothing here reads the wall clock: "now" always comes from the injected clock.
+
+Counting and adding working or school days does not walk one day at a time: it bisects an index of
+the days that count (:mod:`engine.daycount`). Working days are indexed per bank-holiday subdivision,
+over whole years, grown when a date falls outside it (up to about two centuries; a date further away
+starts a new index, and a count spanning more than that is walked day by day).
+School days are indexed per :class:`TermCalendar`, built on first use and kept on the instance (and
+shared by equal instances): a TermCalendar is immutable, so changed term dates are a new TermCalendar
+with its own index, and nothing needs invalidating. Any other :class:`SchoolDays` is walked day by day.
+The day-by-day definitions (``_step_simple``, ``_count_between_simple``) remain the reference.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
+from functools import cached_property, lru_cache, partial
+from itertools import accumulate
 from typing import Any, Protocol, TypeVar, overload
 
 import holidays
 
 from engine.clock import as_utc
+from engine.daycount import DayIndex, NoDayFound, YearlyIndex
 
 __all__ = ["SchoolDays", "TermCalendar", "BusinessCalendar", "bank_holidays", "due_by_day"]
 
@@ -108,18 +120,35 @@ class TermCalendar:
     def term_containing(self, day: date) -> tuple[date, date] | None:
         """The term (start, end) that ``day`` falls in, or None in the holidays between terms."""
         day = _as_date(day)
-        for start, end in self.terms:
-            if start <= day <= end:
-                return (start, end)
-        return None
+        started = bisect_right(self._starts, day)  # terms[:started] start on or before day
+        first = bisect_left(self._ends_so_far, day)  # terms[first] is the first to end on or after it
+        return self.terms[first] if first < started else None
 
     def next_term_start(self, day: date) -> date | None:
         """The first day of the first term starting strictly after ``day``; None if none is known."""
-        day = _as_date(day)
-        for start, _end in self.terms:
-            if start > day:
-                return start
-        return None
+        i = bisect_right(self._starts, _as_date(day))
+        return self._starts[i] if i < len(self._starts) else None
+
+    # Worked out once per instance (cached_property writes the instance's __dict__, which a frozen
+    # dataclass allows); none of them is a field, so equality and hashing are untouched.
+
+    @cached_property
+    def _starts(self) -> tuple[date, ...]:
+        return tuple(start for start, _end in self.terms)
+
+    @cached_property
+    def _ends_so_far(self) -> tuple[date, ...]:
+        """The latest end of terms[0..i], for each i: never decreasing, so it can be bisected."""
+        return tuple(accumulate((end for _start, end in self.terms), max))
+
+    @cached_property
+    def _day_index(self) -> DayIndex:
+        """The index of this calendar's school days (see :func:`_school_day_index`)."""
+        try:
+            hash(self)
+        except TypeError:  # lists given where tuples belong: index this instance alone
+            return _index_school_days(self)
+        return _shared_school_day_index(self)
 
 
 class BusinessCalendar:
@@ -160,7 +189,9 @@ class BusinessCalendar:
     def add_working_days(self, start: DayLike, n: int) -> date:
         """The ``n``-th working day after ``start`` (``start`` itself does not count; ``n=0`` gives
         ``start``). Negative ``n`` counts back, e.g. for a reminder N working days before a due date."""
-        return _step(_parse(start), _as_count(n), self.is_working_day, "working day")
+        start, n = _parse(start), _as_count(n)
+        found = _step_indexed(start, n, _working_days(self._subdivision), "working day")
+        return _step_simple(start, n, self.is_working_day, "working day") if found is None else found
 
     @overload
     def add_school_days(self, start: datetime, n: int) -> datetime: ...
@@ -170,15 +201,22 @@ class BusinessCalendar:
         """As :meth:`add_working_days`, counting school days. ValueError if no term dates were given
         or no school day can be found within three years (term dates missing)."""
         school_days = self._require_school_days()
-        return _step(_parse(start), _as_count(n), school_days.is_school_day, "school day")
+        start, n = _parse(start), _as_count(n)
+        index = _school_day_index(school_days)
+        found = None if index is None else _step_indexed(start, n, index, "school day")
+        return _step_simple(start, n, school_days.is_school_day, "school day") if found is None else found
 
     def working_days_between(self, a: DayLike, b: DayLike) -> int:
         """How many working days d there are with a < d <= b (0 when b <= a)."""
-        return _count_between(a, b, self.is_working_day)
+        counted = _count_indexed(a, b, _working_days(self._subdivision))
+        return _count_between_simple(a, b, self.is_working_day) if counted is None else counted
 
     def school_days_between(self, a: DayLike, b: DayLike) -> int:
         """How many school days d there are with a < d <= b (0 when b <= a)."""
-        return _count_between(a, b, self._require_school_days().is_school_day)
+        school_days = self._require_school_days()
+        index = _school_day_index(school_days)
+        counted = None if index is None else _count_indexed(a, b, index)
+        return _count_between_simple(a, b, school_days.is_school_day) if counted is None else counted
 
     # -- BPMN expressions ----------------------------------------------------------------------
 
@@ -274,7 +312,101 @@ def _as_count(n: Any) -> int:
     raise ValueError(f"A number of days must be a whole number, not {n!r}")
 
 
-def _step(start: _D, n: int, counts: Callable[[date], bool], what: str) -> _D:
+# -- counting days: by index, and one day at a time ---------------------------------------------
+
+
+class _DaySource(Protocol):
+    def covering(self, first: int, last: int) -> DayIndex | None: ...
+
+
+_WORKING_DAYS: dict[str, YearlyIndex] = {}
+
+
+def _working_days(subdivision: str) -> YearlyIndex:
+    """The working-day index of ``subdivision``, shared by every BusinessCalendar."""
+    index = _WORKING_DAYS.get(subdivision)
+    if index is None:
+        days_of_year = partial(_working_days_of_year, subdivision=subdivision)
+        index = _WORKING_DAYS.setdefault(subdivision, YearlyIndex(days_of_year, _SEARCH_LIMIT_DAYS))
+    return index
+
+
+def _working_days_of_year(year: int, subdivision: str) -> list[int]:
+    """The working days of ``year``, as day numbers (``date.toordinal()``)."""
+    closed = bank_holidays(year, subdivision)
+    first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+    days = (date.fromordinal(n) for n in range(first, last + 1))
+    return [day.toordinal() for day in days if _is_weekday(day) and day not in closed]
+
+
+def _school_day_index(school_days: SchoolDays) -> DayIndex | None:
+    """The index of a TermCalendar's school days; None for other SchoolDays (and subclasses, which may
+    say otherwise), which are walked day by day."""
+    return school_days._day_index if type(school_days) is TermCalendar else None
+
+
+@lru_cache(maxsize=64)
+def _shared_school_day_index(terms: TermCalendar) -> DayIndex:
+    """One index for equal TermCalendars, such as the same authority's dates loaded for each request."""
+    return _index_school_days(terms)
+
+
+def _index_school_days(terms: TermCalendar) -> DayIndex:
+    """``terms``' school days as :meth:`TermCalendar.is_school_day` defines them. There are none outside
+    its terms, so the index spans the whole calendar."""
+    in_term: set[int] = set()
+    for start, end in terms.terms:
+        in_term.update(range(start.toordinal(), end.toordinal() + 1))
+    if in_term:
+        first, last = min(in_term), max(in_term)
+        for start, end in terms.closures:
+            in_term.difference_update(range(max(start.toordinal(), first), min(end.toordinal(), last) + 1))
+    days = (date.fromordinal(n) for n in sorted(in_term))
+    school_days = tuple(
+        day.toordinal()
+        for day in days
+        if _is_weekday(day) and day not in bank_holidays(day.year, terms.subdivision)
+    )
+    return DayIndex(school_days, date.min.toordinal(), date.max.toordinal(), _SEARCH_LIMIT_DAYS)
+
+
+def _step_indexed(start: _D, n: int, source: _DaySource, what: str) -> _D | None:
+    """As :func:`_step_simple`, by bisecting ``source``'s index. None if the index cannot tell (the
+    answer is too far away, or near the ends of the calendar): the caller walks instead."""
+    if n == 0:
+        return start + timedelta(0)
+    day = _as_date(start).toordinal()
+    reach = 2 * abs(n) + 30  # calendar days that hold |n| working days, with room to spare
+    while True:
+        first, last = (day - reach, day - 1) if n < 0 else (day + 1, day + reach)
+        index = source.covering(first, last)
+        if index is None:
+            return None
+        try:
+            found = index.step(day, n)
+        except NoDayFound as gave_up:
+            raise _nothing_found(what, date.fromordinal(gave_up.last)) from None
+        if found is not None:
+            return start + timedelta(days=found - day)
+        reach *= 2
+
+
+def _count_indexed(a: DayLike, b: DayLike, source: _DaySource) -> int | None:
+    """As :func:`_count_between_simple`, by bisecting ``source``'s index; None if it cannot tell."""
+    first, last = _as_date(_parse(a)).toordinal(), _as_date(_parse(b)).toordinal()
+    if last <= first:
+        return 0
+    index = source.covering(first + 1, last)
+    return None if index is None else index.count_between(first, last)
+
+
+def _nothing_found(what: str, after: date) -> ValueError:
+    return ValueError(
+        f"No {what} found within three years of {after}: are the term dates for that period missing?"
+    )
+
+
+def _step_simple(start: _D, n: int, counts: Callable[[date], bool], what: str) -> _D:
     """Move from ``start`` one day at a time until ``|n|`` days satisfying ``counts`` have passed."""
     step = timedelta(days=1 if n >= 0 else -1)
     day = _as_date(start)
@@ -288,14 +420,11 @@ def _step(start: _D, n: int, counts: Callable[[date], bool], what: str) -> _D:
         else:
             barren += 1
             if barren > _SEARCH_LIMIT_DAYS:
-                raise ValueError(
-                    f"No {what} found within three years of {day - step * barren}: "
-                    "are the term dates for that period missing?"
-                )
+                raise _nothing_found(what, day - step * barren)
     return start + (day - _as_date(start))
 
 
-def _count_between(a: DayLike, b: DayLike, counts: Callable[[date], bool]) -> int:
+def _count_between_simple(a: DayLike, b: DayLike, counts: Callable[[date], bool]) -> int:
     start, end = _as_date(_parse(a)), _as_date(_parse(b))
     return sum(1 for d in _days(start + timedelta(days=1), end) if counts(d))
 

@@ -86,8 +86,9 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_task_role_state_due", "role", "state", "due_at"),
-        Index("ix_task_assignee_state", "assignee", "state"),
+        # the inbox: one ordered walk per role it may claim, and one over the tasks a person holds
+        Index("ix_task_role_state_due", "role", "state", "due_at", "created_at", "id"),
+        Index("ix_task_assignee_state", "assignee", "state", "due_at", "created_at", "id"),
         Index("ix_task_key_state", "business_key", "state"),
     )
 

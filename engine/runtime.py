@@ -21,6 +21,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from sqlalchemy.orm import Session
 
+from .access import AccessPolicy as AccessPolicy
+from .access import Actor as Actor
+from .access import RoleAccess as RoleAccess
 from .calendar import BusinessCalendar
 from .errors import DeploymentError, ScriptRefused
 from .sandbox import SandboxedScriptEngine
@@ -31,37 +34,7 @@ FormCatalogue = Mapping[str, Mapping[str, type[Schema]]]
 """process id -> user task element id -> marshmallow schema class."""
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a user id and the roles they hold."""
-
-    user_id: str
-    roles: frozenset[str] = frozenset()
-
-
 SYSTEM = Actor("system", frozenset())
-
-
-class AccessPolicy(Protocol):
-    """Decides, on the server, whether an actor may act on a task for a business key.
-
-    It is given the request's session, so a policy may look at records (which
-    children a social worker holds, which school a designated teacher is at).
-    """
-
-    def may_act(self, session: Session, actor: Actor, role: str | None, business_key: str) -> bool: ...
-
-    def may_see(self, session: Session, actor: Actor, business_key: str) -> bool: ...
-
-
-class RoleAccess:
-    """The engine's default: the actor must hold the task's lane role."""
-
-    def may_act(self, session: Session, actor: Actor, role: str | None, business_key: str) -> bool:
-        return role is None or role in actor.roles
-
-    def may_see(self, session: Session, actor: Actor, business_key: str) -> bool:
-        return True
 
 
 @dataclass(frozen=True)

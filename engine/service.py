@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .audit import AuditLog, entry
@@ -25,8 +25,19 @@ from .clock import Clock
 from .deploy import Deployer
 from .errors import Conflict, Forbidden, InvalidData, NotFound
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TimerRow
+from .paging import PAGE_SIZE, Page, check_page, cut
 from .runtime import SYSTEM, Actor, Reached, Runtime
 from .steps import Loaded, StepRunner, flush, json_safe
+
+TASK_ORDER = (HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
+"""Soonest due first, tasks with no due date last; ties by when opened, then id (a total order)."""
+
+
+def _branch(window: int, *conditions: ColumnElement[bool]) -> Select[tuple[str]]:
+    """The ids of the first ``window`` open tasks meeting ``conditions``, in inbox order."""
+    first = select(HumanTask.id, HumanTask.due_at, HumanTask.created_at).where(*conditions)
+    cut_early = first.order_by(*TASK_ORDER).limit(window).subquery()
+    return select(cut_early.c.id)
 
 
 class WorkflowService:
@@ -90,6 +101,11 @@ class WorkflowService:
         last = loaded.workflow.last_task or loaded.workflow.task_tree
         return dict(last.data)
 
+    def answers(self, instance_id: int) -> dict[str, Any]:
+        """What people have given the instance so far (start data and form answers), from the audit
+        trail: for the task page, without loading the workflow."""
+        return self.audit.answers(instance_id)
+
     def last_answers(self, task: HumanTask) -> dict[str, Any] | None:
         """What was submitted the last time this step was done in this instance (a step that comes
         round again, such as a PEP returned for revision), without the server-side facts."""
@@ -101,6 +117,10 @@ class WorkflowService:
     def history(self, instance_id: int) -> list[AuditEvent]:
         self.instance(instance_id)
         return self.audit.for_instance(instance_id)
+
+    def history_page(self, instance_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> Page[AuditEvent]:
+        self.instance(instance_id)
+        return self.audit.page_for_instance(instance_id, page, per_page)
 
     def instance_tasks(self, instance_id: int) -> list[HumanTask]:
         query = select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
@@ -139,17 +159,32 @@ class WorkflowService:
             query = query.where(HumanTask.state == state)
         if due_before is not None:
             query = query.where(HumanTask.due_at < due_before)
-        order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-        return list(self.session.scalars(query.order_by(*order).limit(limit)))
+        return list(self.session.scalars(query.order_by(*TASK_ORDER).limit(limit)))
 
-    def inbox(self, actor: Actor, limit: int = 500) -> list[HumanTask]:
-        """Open tasks the actor holds, or may claim through one of their roles."""
-        mine = HumanTask.assignee == actor.user_id
-        claimable = and_(HumanTask.assignee.is_(None), HumanTask.role.in_(sorted(actor.roles)))
-        query = select(HumanTask).where(HumanTask.state == "open", or_(mine, claimable))
-        order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-        rows = self.session.scalars(query.order_by(*order).limit(limit))
-        return [r for r in rows if self.runtime.access.may_see(self.session, actor, r.business_key)]
+    def inbox(self, actor: Actor, page: int = 1, per_page: int = PAGE_SIZE) -> Page[HumanTask]:
+        """Open tasks the actor holds and may still see, or may claim in one of their roles for a key
+        that role reaches; soonest due first (no due date last). Decided and cut in the database.
+
+        One branch per way of reaching a task (held by me; claimable per granted role), each
+        ordered and cut to the page's end on its own index, then merged: the cost follows the page
+        and the actor's own reach, not the number of open tasks.
+        """
+        check_page(page, per_page)
+        scope = self.runtime.access.scope(self.session, actor)
+        if not scope.grants:
+            return Page([], page, per_page, has_next=False)
+        window = page * per_page + 1
+        open_ = HumanTask.state == "open"
+        branches = [HumanTask.assignee == actor.user_id, scope.sees(HumanTask.business_key)]
+        queries = [_branch(window, open_, *branches)]
+        for grant in scope.grants:
+            for role in sorted(grant.roles):
+                queries.append(_branch(window, open_, HumanTask.assignee.is_(None), HumanTask.role == role,
+                                       grant.keys(HumanTask.business_key)))
+        merged = union_all(*queries).subquery()
+        query = select(HumanTask).join(merged, HumanTask.id == merged.c.id).order_by(*TASK_ORDER)
+        rows = self.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
+        return cut(rows, page, per_page)
 
     def form_schema(self, task: HumanTask) -> Schema | None:
         return self.runtime.form_schema(task.process_id, task.element_id)

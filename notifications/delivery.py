@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import Clock
 from engine.db import unit_of_work
 from engine.errors import Conflict, NotFound
+from engine.paging import PAGE_SIZE, Page, fetch_page
 
 from .errors import MailError
 from .mailer import Mailer, OutgoingMail
@@ -148,11 +149,11 @@ def deliver_pending(
     return report
 
 
-def dead_letters(session: Session, limit: int = 200) -> list[OutboxMessage]:
-    """Dead-lettered emails for the admin screen, newest first."""
+def dead_letters(session: Session, page: int = 1, per_page: int = PAGE_SIZE) -> Page[OutboxMessage]:
+    """One page of dead-lettered emails for the admin screen, newest first."""
     query = (select(OutboxMessage).where(OutboxMessage.state == "dead")
-             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit))
-    return list(session.scalars(query))
+             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
+    return fetch_page(session, query, page, per_page)
 
 
 def retry_dead(session: Session, message_pk: int, clock: Clock) -> OutboxMessage:

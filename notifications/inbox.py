@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.errors import Forbidden, NotFound
+from engine.paging import PAGE_SIZE, Page, fetch_page
 
 from .models import InAppMessage
 
@@ -15,13 +16,14 @@ class InAppInbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session, self.clock = session, clock
 
-    def list(self, username: str, unread_only: bool = False, limit: int = 50) -> list[InAppMessage]:
-        """Newest first."""
+    def list(self, username: str, unread_only: bool = False, page: int = 1,
+             per_page: int = PAGE_SIZE) -> Page[InAppMessage]:
+        """One page of a person's messages, newest first."""
         query = select(InAppMessage).where(InAppMessage.username == username)
         if unread_only:
             query = query.where(InAppMessage.read_at.is_(None))
-        query = query.order_by(InAppMessage.created_at.desc(), InAppMessage.id.desc()).limit(limit)
-        return list(self.session.scalars(query))
+        query = query.order_by(InAppMessage.created_at.desc(), InAppMessage.id.desc())
+        return fetch_page(self.session, query, page, per_page)
 
     def unread_count(self, username: str) -> int:
         query = select(func.count()).where(InAppMessage.username == username, InAppMessage.read_at.is_(None))

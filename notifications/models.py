@@ -28,6 +28,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_state_next_attempt", "state", "next_attempt_at"),
         Index("ix_outbox_recipient_state", "recipient_username", "state"),
+        Index("ix_outbox_state_created", "state", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -54,7 +55,10 @@ class InAppMessage(Base):
     """One line in a person's in-app notification list."""
 
     __tablename__ = "in_app_message"
-    __table_args__ = (Index("ix_in_app_username_read", "username", "read_at"),)
+    __table_args__ = (
+        Index("ix_in_app_username_read", "username", "read_at"),
+        Index("ix_in_app_username_created", "username", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(400), unique=True)

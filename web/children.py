@@ -16,6 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from casework.access import CaseAccess
 from casework.children import ChildService
 from casework.escalations import Escalations
 from casework.lifecycle import Casework
@@ -34,9 +35,11 @@ from casework.schoolyear import age_on, year_group
 from casework.users import User
 from engine.errors import Conflict
 from engine.models import HumanTask
+from engine.paging import PAGE_SIZE, Page
 
 from .auth import login_required
 from .context import actor, clock, current_user, db, may_see, state, workflow
+from .paging import page_links, page_number
 
 bp = Blueprint("children", __name__)
 
@@ -75,12 +78,14 @@ class CaseRow:
     open_tasks: int
 
 
-def _visible_children() -> list[Child]:
+def _visible_children(number: int) -> tuple[Page[Child], int]:
+    """One page of the children the user may see, and how many they may see in all."""
     access = state().runtime.access
-    finder = getattr(access, "visible_children", None)
-    if finder is None:  # a runtime without the case access policy lists no children
-        return []
-    return list(finder(db(), actor()))
+    if not isinstance(access, CaseAccess):  # a runtime without the case access policy lists no children
+        return Page([], number, PAGE_SIZE, has_next=False), 0
+    page = access.visible_children(db(), actor(), number)
+    total = db().scalar(select(func.count()).select_from(Child).where(access.scope(db(), actor()).children))
+    return page, int(total or 0)
 
 
 def _case_rows(children: list[Child]) -> list[CaseRow]:
@@ -125,8 +130,10 @@ def _case_rows(children: list[Child]) -> list[CaseRow]:
 @bp.get("/children")
 @login_required
 def index() -> str:
-    rows = _case_rows(_visible_children())
-    return render_template("children/index.html", rows=rows, now=clock().now(), **_labels())
+    page, total = _visible_children(page_number())
+    rows = _case_rows(page.items)
+    return render_template("children/index.html", rows=rows, page=page, pages=page_links(page), total=total,
+                           now=clock().now(), **_labels())
 
 
 def _labels() -> dict[str, Any]:

@@ -12,13 +12,14 @@ from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from casework.escalations import KINDS, Escalations, Overdue
+from casework.escalations import KINDS, Escalation, Escalations, Overdue
 from casework.records import Child
 from engine.models import HumanTask
 
 from .auth import login_required
-from .context import clock, current_user, db, state
+from .context import actor, clock, current_user, db, state
 from .errors import wants_json
+from .paging import page_links, page_number
 
 bp = Blueprint("escalations", __name__)
 
@@ -39,21 +40,32 @@ def dashboard() -> str | Response:
     if kind is not None and kind not in KINDS:
         abort(400, description=f"There is no kind of escalation called ‘{kind}’. "
                                f"Choose one of: {', '.join(sorted(KINDS))}.")
-    user = current_user()
-    assert user is not None
-    rows = Escalations(db()).dashboard(clock().now(), state().runtime.calendar, kind=kind)
-    # Within the user's authority (or not tied to a child record, which these roles may see by role).
-    rows = [r for r in rows if r.escalation.la_code in (None, user.la_code)]
+    number = page_number()
+    # The reader's access scope, joined in SQL: their authority's children (and, for these roles,
+    # escalations not tied to a child record).
+    visible = state().runtime.access.scope(db(), actor()).sees(Escalation.child_ref)
+    escalations = Escalations(db())
+    page = escalations.dashboard(clock().now(), state().runtime.calendar, visible, kind=kind, page=number)
+    total = escalations.count(visible, kind=kind)
+    rows = page.items
     names = _child_names([r.escalation.child_ref for r in rows])
     open_tasks = _open_task_ids([r.escalation.task_id for r in rows if r.escalation.task_id])
     if wants_json():
+        links = page_links(page)
         return jsonify({
             "kind": kind,
+            "total": total,
+            "page": page.number,
+            "next": links["next"],
+            "previous": links["previous"],
             "escalations": [_as_json(r, names, open_tasks) for r in rows],
         })
     return render_template(
         "escalations/dashboard.html",
         rows=rows,
+        page=page,
+        pages=page_links(page),
+        total=total,
         names=names,
         open_tasks=open_tasks,
         kind=kind,

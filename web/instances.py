@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template
 
 from .auth import login_required
 from .context import clock, may_see, workflow
+from .paging import page_links, page_number
 
 bp = Blueprint("instances", __name__)
 
@@ -19,11 +20,13 @@ def show(instance_id: int) -> str:
         abort(404)
     tasks = service.instance_tasks(instance_id)
     open_tasks = [t for t in tasks if t.state == "open"]
-    history = service.history(instance_id)
+    history = service.history_page(instance_id, page_number(), per_page=50)
     return render_template(
         "instances/instance.html",
         instance=instance,
         open_tasks=open_tasks,
-        history=history,
+        history=history.items,
+        page=history,
+        pages=page_links(history),
         now=clock().now(),
     )

@@ -17,6 +17,7 @@ from notifications.preferences import get_preference, set_preference
 
 from .auth import login_required
 from .context import clock, current_user, db
+from .paging import page_links, page_number
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,10 @@ def _username() -> str:
 @bp.get("/notifications")
 @login_required
 def index() -> str:
-    messages = InAppInbox(db(), clock()).list(_username(), limit=100)
-    return render_template("notices/index.html", messages=messages)
+    inbox = InAppInbox(db(), clock())
+    page = inbox.list(_username(), page=page_number())
+    return render_template("notices/index.html", messages=page.items, page=page, pages=page_links(page),
+                           unread_count=inbox.unread_count(_username()))
 
 
 @bp.post("/notifications/<int:message_id>/read")
@@ -160,7 +163,8 @@ def _require_admin() -> None:
 @login_required
 def dead_letter_list() -> str:
     _require_admin()
-    return render_template("notices/dead_letters.html", messages=dead_letters(db()))
+    page = dead_letters(db(), page=page_number())
+    return render_template("notices/dead_letters.html", messages=page.items, page=page, pages=page_links(page))
 
 
 @bp.post("/admin/dead-letters/<int:message_id>/retry")

@@ -14,6 +14,7 @@ from .auth import login_required
 from .context import actor, clock, db, may_see, workflow
 from .errors import wants_json
 from .forms import attach_errors, field_views, fill_views, read_form, recorded_answers
+from .paging import page_links, page_number
 
 bp = Blueprint("tasks", __name__)
 
@@ -21,9 +22,10 @@ bp = Blueprint("tasks", __name__)
 @bp.get("/")
 @login_required
 def inbox() -> str:
-    tasks = workflow().inbox(actor())
-    names = child_names(db(), (t.business_key for t in tasks))
-    return render_template("tasks/inbox.html", tasks=tasks, names=names, now=clock().now())
+    page = workflow().inbox(actor(), page=page_number())
+    names = child_names(db(), (t.business_key for t in page.items))
+    return render_template("tasks/inbox.html", tasks=page.items, page=page, pages=page_links(page),
+                           names=names, now=clock().now())
 
 
 def _visible_task(task_id: str) -> Any:
@@ -51,7 +53,7 @@ def _page(task: Any, views: list[Any], summary: list[Any], *, revising: bool = F
     answers = []
     if task.state == "open":
         schemas = service.runtime.forms.get(task.process_id, {})
-        answers = recorded_answers(schemas, service.instance_data(task.instance_id))
+        answers = recorded_answers(schemas, service.answers(task.instance_id))
     return render_template("tasks/task.html", task=task, fields=views, summary=summary, answers=answers,
                            child_name=child_names(db(), [task.business_key]).get(task.business_key),
                            revising=revising, now=clock().now())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.children import ChildService
@@ -242,7 +242,7 @@ def test_an_escalation_noticed_late_is_overdue_since_the_deadline_not_since_the_
         [row] = session.scalars(select(Escalation)).all()
         assert (row.kind, row.since, row.raised_at) == ("overdue_pep", moment("2026-12-16T00:00"),
                                                         moment("2026-12-21T10:00"))
-        [overdue] = Escalations(session).dashboard(moment("2026-12-21T10:00"), world.runtime.calendar)
+        [overdue] = Escalations(session).dashboard(moment("2026-12-21T10:00"), world.runtime.calendar, true()).items
         assert overdue.working_days == 4  # Wednesday 16th, Thursday, Friday, Monday 21st
 
 

@@ -67,9 +67,9 @@ def test_inbox_shows_claimable_tasks_of_my_roles_and_my_claimed_tasks_but_not_ot
     with wf() as svc:
         svc.claim(open_task(wf, second, "draft").id, OTHER_SOCIAL_WORKER)
     with wf() as svc:
-        assert [t.business_key for t in svc.inbox(SOCIAL_WORKER)] == ["child-1"]
-        assert sorted(t.business_key for t in svc.inbox(OTHER_SOCIAL_WORKER)) == ["child-1", "child-2"]
-        assert svc.inbox(MANAGER) == []
+        assert [t.business_key for t in svc.inbox(SOCIAL_WORKER).items] == ["child-1"]
+        assert sorted(t.business_key for t in svc.inbox(OTHER_SOCIAL_WORKER).items) == ["child-1", "child-2"]
+        assert svc.inbox(MANAGER).items == []
 
 
 def test_a_task_claimed_by_someone_else_cannot_be_claimed_or_completed(wf: Harness) -> None:

@@ -123,7 +123,7 @@ def test_after_max_attempts_a_message_is_dead_lettered_listed_and_can_be_requeue
     assert deliver_pending(factory, clock, mailer, max_attempts=3).sent == 1
     assert smtp.handler.message_ids() == [dead.message_id]
     with factory() as session:
-        assert dead_letters(session) == []
+        assert dead_letters(session).items == []
         with pytest.raises(Conflict, match="only dead letters"):
             retry_dead(session, dead.id, clock)
 

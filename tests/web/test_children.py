@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import FrozenClock
 from engine.models import AuditEvent, HumanTask, ProcessInstance
+from tests.casework.records_support import add_child
 from tests.casework.world import World
 
 from .case_world import PASSWORD, build_app, build_world
@@ -259,3 +260,24 @@ def test_a_pep_returned_by_the_vsh_comes_back_to_the_teacher_with_their_last_ans
             "actions-0-due_date-day": "10", "actions-0-due_date-month": "2", "actions-0-due_date-year": "2027"}
     assert client.post(f"/tasks/{task.id}", data=form).status_code == 302
     assert world.task("C-1", "quality_assure_pep").element_id == "quality_assure_pep"
+
+
+def test_more_than_a_page_of_children_is_paged_by_surname_with_previous_and_next_links(
+    client: FlaskClient, world: World, clock: FrozenClock,
+) -> None:
+    with world.session() as session:
+        for n in range(30):
+            add_child(session, clock, ref=f"C-5{n:02d}", first_name="Sam", last_name=f"Zed{n:02d}")
+        add_child(session, clock, ref="C-900", first_name="Far", last_name="Away", la_code="936")
+    login(client, "vsh")
+    first = client.get("/children").text
+    assert "Showing 1 to 25 of 33 children you can see." in first
+    assert "Leo Brown" in first and "Zed21" in first and "Zed22" not in first  # Brown, Khan, Walsh, Zed00...
+    assert 'href="/children?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = client.get("/children?page=2").text
+    assert "Showing 26 to 33 of 33" in second and "Zed22" in second and "Zed29" in second
+    assert "Ethan Walsh" not in second and "Far Away" not in second
+    assert 'href="/children?page=1" rel="prev"' in second and 'rel="next"' not in second
+    assert "There are no more children" in client.get("/children?page=3").text
+    refused = client.get("/children?page=two")
+    assert refused.status_code == 400 and "page: must be a whole number from 1 to 2000" in refused.text

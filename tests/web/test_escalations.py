@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.escalations import RULES, Escalations
 from casework.records import Pep
 from engine.clock import FrozenClock
+from tests.casework.records_support import add_child
 from tests.casework.world import World, moment
 
 from .case_world import LA, PASSWORD, build_app, build_world
@@ -154,3 +155,27 @@ def test_a_real_overdue_pep_escalation_links_to_the_managers_task(client: FlaskC
     assert client.get(f"/tasks/{task.id}").status_code == 200
     row = client.get("/escalations", headers=JSON).get_json()["escalations"][0]
     assert row["task_url"] == f"/tasks/{task.id}" and row["working_days_overdue"] == 0
+
+
+def test_the_dashboard_pages_its_escalations_counts_them_all_and_leaves_out_another_authoritys(
+    client: FlaskClient, world: World, clock: FrozenClock,
+) -> None:
+    with world.casework() as casework:
+        instance = casework.start_move("C-1", world.actors["sw"])
+        add_child(casework.session, clock, ref="C-900", first_name="Far", last_name="Away", la_code="936")
+        escalations = Escalations(casework.session)
+        for n, ref in enumerate(["C-1", "C-2", "C-3"] * 10 + ["C-900"]):
+            escalations.raise_for(rule=RULES[("pep_review", "escalate_overdue_pep")], child_ref=ref,
+                                  la_code="936" if ref == "C-900" else LA,
+                                  since=moment("2026-11-01T00:00") + timedelta(hours=n), raised_at=clock.now(),
+                                  process_id="pep_review", instance_id=instance.id, task_id=None, detail={})
+    login(client, "manager")
+    first = client.get("/escalations").text
+    assert "30 open escalations" in first and first.count("PEP overdue") >= 25
+    assert 'href="/escalations?page=2" rel="next"' in first
+    second = client.get("/escalations?page=2", headers=JSON).get_json()
+    assert (second["total"], second["page"], len(second["escalations"])) == (30, 2, 5)
+    assert second["next"] is None and second["previous"] == "/escalations?page=1"
+    assert "C-900" not in {e["child_ref"] for e in second["escalations"]} and "C-900" not in first
+    kind = client.get("/escalations?kind=overdue_pep&page=2").text
+    assert 'href="/escalations?kind=overdue_pep&amp;page=1" rel="prev"' in kind

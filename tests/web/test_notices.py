@@ -224,3 +224,38 @@ def test_a_non_admin_cannot_send_a_dead_letter_again(client: FlaskClient, app: F
     assert outbox(app, dead).state == "dead"
     with _sessions(app)() as session:
         assert list(session.scalars(select(OutboxMessage.state))) == ["dead"]
+
+
+def test_notifications_are_paged_newest_first_and_the_unread_count_covers_every_page(
+    app: Flask, client: FlaskClient, clock: FrozenClock,
+) -> None:
+    for n in range(30):
+        add_message(app, clock, "sam", f"Message number {n:02d}", minutes_ago=n)
+    login(client, "sam")
+    first = client.get("/notifications").text
+    assert "Message number 00" in first and "Message number 24" in first and "Message number 25" not in first
+    assert "You have 30 unread notifications" in first
+    assert 'href="/notifications?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = client.get("/notifications?page=2").text
+    assert "Message number 25" in second and "Message number 29" in second and "Message number 24" not in second
+    assert 'href="/notifications?page=1" rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_dead_letters_are_paged_for_the_administrator(
+    app: Flask, client: FlaskClient, clock: FrozenClock, admin: str,
+) -> None:
+    for n in range(27):
+        add_outbox(app, clock, f"Lost email {n:02d}")
+    login(client, admin)
+    first, second = client.get("/admin/dead-letters").text, client.get("/admin/dead-letters?page=2").text
+    assert first.count("Send again<") == 25 and second.count("Send again<") == 2
+    assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+@pytest.mark.parametrize("page", ["0", "abc", "-1", "2001", "1e3"])
+def test_a_page_number_out_of_range_is_a_400_naming_the_field(client: FlaskClient, page: str) -> None:
+    login(client, "sam")
+    for path in ("/notifications", "/"):
+        response = client.get(f"{path}?page={page}", headers={"Accept": "application/json"})
+        assert response.status_code == 400
+        assert "page" in response.get_json()["errors"]

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.clock import FrozenClock
+from engine.db import unit_of_work
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 
 from .support import CHILD, GOOD_MOVE, csrf_token, login, post_form
@@ -192,3 +193,54 @@ def test_the_next_task_shows_what_has_been_recorded_so_far_with_labels(
     page = vsh.get(f"/tasks/{vsh_task.id}").text
     assert "What has been recorded so far" in page
     assert "Carers moving to Leeds" in page and "14 December 2026" in page
+
+
+def test_the_task_page_shows_recorded_answers_without_loading_the_workflow(
+    app: Flask, client: FlaskClient, first_task_id: str,
+) -> None:
+    login(client, "sam")
+    post_form(client, f"/tasks/{first_task_id}", f"/tasks/{first_task_id}", GOOD_MOVE)
+    client = app.test_client()
+    login(client, "val")
+    inbox = client.get("/").text
+    vsh_task = inbox[inbox.index("/tasks/"):].split('"')[0]
+    statements: list[str] = []
+    engine = app.extensions["vsw"].engine
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        page = client.get(vsh_task)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert page.status_code == 200
+    assert "Carers moving to Leeds" in page.text and "Maintained school" in page.text  # sam's answers
+    assert not [s for s in statements if "process_instance.state" in s]
+
+
+def test_the_inbox_is_paged_soonest_due_first(app: Flask, client: FlaskClient, started: ProcessInstance,
+                                             clock: FrozenClock) -> None:
+    with unit_of_work(app.extensions["vsw"].sessions) as session:
+        session.add_all(HumanTask(id=f"00000000-0000-0000-0000-{n:012d}", instance_id=started.id,
+                                  process_id=started.process_id, business_key=CHILD, element_id="record_move",
+                                  title=f"Extra task {n:02d}", role="social_worker", state="open",
+                                  due_at=clock.now() - timedelta(days=40 - n), created_at=clock.now())
+                        for n in range(30))
+    login(client, "sam")
+    first, second = client.get("/").text, client.get("/?page=2").text
+    assert "Extra task 00" in first and "Extra task 24" in first and "Extra task 25" not in first
+    assert "Extra task 25" in second and "Extra task 29" in second and "Record the proposed move" in second
+    assert 'href="/?page=2" rel="next"' in first and 'href="/?page=1" rel="prev"' in second
+    assert "There are no more tasks" in client.get("/?page=3").text
+
+
+def test_an_instances_history_is_paged(app: Flask, client: FlaskClient, first_task_id: str,
+                                       started: ProcessInstance) -> None:
+    login(client, "sam")
+    for _ in range(30):
+        post_form(client, f"/tasks/{first_task_id}", f"/tasks/{first_task_id}/claim", {})
+        post_form(client, f"/tasks/{first_task_id}", f"/tasks/{first_task_id}/unclaim", {})
+    first = client.get(f"/instances/{started.id}").text
+    second = client.get(f"/instances/{started.id}?page=2").text
+    assert first.count("task claimed") + first.count("task unclaimed") >= 45
+    assert f'href="/instances/{started.id}?page=2" rel="next"' in first
+    assert "task unclaimed" in second and f'href="/instances/{started.id}?page=1" rel="prev"' in second
