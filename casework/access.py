@@ -9,8 +9,9 @@ Acting on a task also needs the task's role (its lane, after ``lane_roles``), an
 within the reach *of that role*: a designated teacher who is also a social worker elsewhere cannot
 complete a social-worker task for a child they only see as a teacher.
 
-A business key with no child record (generic processes, tests): only the roles in
-``unrecorded_key_roles`` (VSH, manager and admin by default) may see or act, by role alone. An unknown
+A business key with no child record that work was opened for (generic processes, tests; the hooks
+note such keys in ``unrecorded_key``): only the roles in ``unrecorded_key_roles`` (VSH, manager and
+admin by default) may see or act, by role alone. An unknown
 or inactive user may do nothing.
 
 The rule is written once, in :func:`reach`, as a condition on the child's columns given the user's
@@ -24,13 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, String, and_, exists, false, literal, or_, select
 from sqlalchemy.orm import Session
 
-from engine.access import Actor, Grant, Scope, ScopedAccess
+from engine.access import Actor, Grant, KeyColumn, Scope, ScopedAccess
 from engine.paging import PAGE_SIZE, Page, fetch_page
 
-from .records import Child
+from .records import Child, UnrecordedKey
 from .users import User
 
 LA_WIDE_ROLES = frozenset(
@@ -52,9 +53,10 @@ def reach(role: str, username: Value, school_urn: Value, la_code: Value) -> Colu
     return false()
 
 
-def unrecorded(key: ColumnElement[str]) -> ColumnElement[bool]:
-    """The key belongs to no child record."""
-    return ~exists().where(Child.ref == key)
+def unrecorded(key: KeyColumn) -> ColumnElement[bool]:
+    """Work was opened for the key and it belongs to no child record. Reached from the short list of
+    such keys the hooks keep, so a list never scans every task looking for keys that are not children."""
+    return and_(key.in_(select(UnrecordedKey.business_key)), ~exists().where(Child.ref == key))
 
 
 def holds_role(role: str) -> ColumnElement[bool]:
@@ -107,11 +109,12 @@ class CaseAccess(ScopedAccess):
         reached = exists().where(Child.ref == business_key,
                                  reach(role, User.username, User.school_urn, User.la_code))
         if role in self.unrecorded_key_roles:
-            reached = or_(reached, ~exists().where(Child.ref == business_key))
+            reached = or_(reached, unrecorded(literal(business_key, String())))
         return query.where(reached).order_by(User.username)
 
 
 def _keys_of(condition: ColumnElement[bool]) -> Any:
-    """The business keys of the children meeting ``condition``, as a key condition."""
-    refs = select(Child.ref).where(condition)
-    return lambda key: key.in_(refs)
+    """Keys of children meeting ``condition``, as a correlated ``EXISTS``: a list probes the child of
+    each row it considers by ``child.ref`` (or drives from the few children a person holds), and never
+    builds the set of every child of an authority."""
+    return lambda key: exists().where(Child.ref == key, condition)

@@ -126,6 +126,9 @@ class Overdue:
     school_days: int | None
 
 
+COUNT_UP_TO = 1000
+
+
 class Escalations:
     """Raise, resolve and list escalations; flushes, never commits."""
 
@@ -175,9 +178,12 @@ class Escalations:
                              _school_days(calendar, due_by_day(row.since), at)) for row in rows.items],
                     rows.number, rows.size, rows.has_next)
 
-    def count(self, visible: ColumnElement[bool], kind: str | None = None, state: str = "open") -> int:
-        query = self._listed(visible, kind, state).with_only_columns(func.count(Escalation.id))
-        return int(self.session.scalar(query) or 0)
+    def count(self, visible: ColumnElement[bool], kind: str | None = None, state: str = "open",
+              up_to: int = COUNT_UP_TO) -> int:
+        """How many escalations ``visible`` admits, counting no further than ``up_to`` (a dashboard
+        says "1,000 or more" rather than read every row of a large authority)."""
+        rows = self._listed(visible, kind, state).with_only_columns(Escalation.id).limit(up_to).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(rows)) or 0)
 
 
 def _school_days(calendar: BusinessCalendar, last_day: date, at: datetime) -> int | None:

@@ -32,7 +32,7 @@ from .children import ChildService
 from .directory import CaseDirectory
 from .escalations import RESOLVING_STEPS, RULES, Escalations
 from .pep_sync import sync_pep
-from .records import Child
+from .records import Child, note_unrecorded_key
 
 SCHOOL_FIELDS = {
     ("placement_move", "apply_for_school_place"): "school_urn",
@@ -71,8 +71,9 @@ class CaseworkHooks:
     # -- after each step ------------------------------------------------------------------------
     def after_step(self, session: Session, event: StepEvent) -> None:
         child = _child(session, event.instance.business_key)
-        if child is None:
-            return  # not a child's case (tests, generic processes): no records to keep
+        if child is None:  # not a child's case (tests, generic processes): no records to keep
+            note_unrecorded_key(session, event.instance.business_key, event.at)  # but reachable by role
+            return
         process_id = event.instance.process_id
         if process_id == "placement_move":
             self._placement_move(session, event)

@@ -91,6 +91,26 @@ class Child(Base):
         return f"{self.first_name} {self.last_name}"
 
 
+class UnrecordedKey(Base):
+    """A business key that work was opened for with no child record (a generic process).
+
+    Written by the step hooks the first time such a key's process takes a step, so the access
+    rule can reach these keys from a short positive list instead of scanning every task for
+    keys that are not children (``casework.access``)."""
+
+    __tablename__ = "unrecorded_key"
+
+    business_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_seen_at: Mapped[datetime]
+
+
+def note_unrecorded_key(session: Session, business_key: str, at: datetime) -> None:
+    """Remember that ``business_key`` has work but no child record (once; flushes)."""
+    if session.get(UnrecordedKey, business_key) is None:
+        session.add(UnrecordedKey(business_key=business_key, first_seen_at=at))
+        session.flush()
+
+
 class Placement(Base):
     __tablename__ = "placement"
 

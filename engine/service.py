@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ColumnElement, Select, or_, select, union_all, update
+from sqlalchemy import ColumnElement, Select, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from .audit import AuditLog, entry
@@ -174,14 +174,14 @@ class WorkflowService:
         if not scope.grants:
             return Page([], page, per_page, has_next=False)
         window = page * per_page + 1
-        open_ = HumanTask.state == "open"
-        branches = [HumanTask.assignee == actor.user_id, scope.sees(HumanTask.business_key)]
-        queries = [_branch(window, open_, *branches)]
-        for grant in scope.grants:
-            for role in sorted(grant.roles):
-                queries.append(_branch(window, open_, HumanTask.assignee.is_(None), HumanTask.role == role,
-                                       grant.keys(HumanTask.business_key)))
-        merged = union_all(*queries).subquery()
+        open_, mine, unclaimed = HumanTask.state == "open", HumanTask.assignee == actor.user_id, HumanTask.assignee.is_(None)
+        queries = []
+        for grant in scope.grants:  # each branch without OR, so each can use its index and stop early
+            reached = grant.keys(HumanTask.business_key)
+            queries.append(_branch(window, open_, mine, reached))
+            queries.extend(_branch(window, open_, unclaimed, HumanTask.role == role, reached)
+                           for role in sorted(grant.roles))
+        merged = union(*queries).subquery()  # a task I hold may be reached by two grants: once each
         query = select(HumanTask).join(merged, HumanTask.id == merged.c.id).order_by(*TASK_ORDER)
         rows = self.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
         return cut(rows, page, per_page)

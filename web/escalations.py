@@ -12,7 +12,7 @@ from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from casework.escalations import KINDS, Escalation, Escalations, Overdue
+from casework.escalations import COUNT_UP_TO, KINDS, Escalation, Escalations, Overdue
 from casework.records import Child
 from engine.models import HumanTask
 
@@ -55,6 +55,7 @@ def dashboard() -> str | Response:
         return jsonify({
             "kind": kind,
             "total": total,
+            "total_is_at_least": total >= COUNT_UP_TO,
             "page": page.number,
             "next": links["next"],
             "previous": links["previous"],
@@ -66,6 +67,7 @@ def dashboard() -> str | Response:
         page=page,
         pages=page_links(page),
         total=total,
+        count_up_to=COUNT_UP_TO,
         names=names,
         open_tasks=open_tasks,
         kind=kind,

@@ -1,10 +1,14 @@
-"""indexes that match each list's filter and order (inbox, case list, escalations, notifications)
+"""indexes that match each list's filter and order (inbox, case list, escalations, notifications);
+unrecorded_key: business keys with work but no child record, reached by role
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01
 """
+import sqlalchemy as sa
 from alembic import op
+
+import engine.models
 
 revision = '0006'
 down_revision = '0005'
@@ -26,6 +30,12 @@ NEW = {
 
 
 def upgrade() -> None:
+    op.create_table(
+        'unrecorded_key',
+        sa.Column('business_key', sa.String(length=100), nullable=False),
+        sa.Column('first_seen_at', engine.models.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('business_key'),
+    )
     for name, (table, _before, after) in WIDER.items():
         op.drop_index(name, table_name=table)
         op.create_index(name, table, after, unique=False)
@@ -34,6 +44,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('unrecorded_key')
     for name, (table, _columns) in NEW.items():
         op.drop_index(name, table_name=table)
     for name, (table, before, _after) in WIDER.items():

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.directory import CaseDirectory
+from casework.records import note_unrecorded_key
 from casework.users import User
 from engine.clock import FrozenClock
 from engine.db import unit_of_work
@@ -36,6 +37,7 @@ def world(factory: sessionmaker[Session], clock: FrozenClock) -> sessionmaker[Se
         _user(session, clock, "gone", "vsh", active=False)
         _user(session, clock, "vshadow", "vsh_deputy")  # a role whose name merely contains "vsh"
         add_child(session, clock, ref="C-1", social_worker="sarah", school_urn="100001")
+        note_unrecorded_key(session, "TEST-1", clock.now())
     return factory
 
 
