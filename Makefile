@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # PostgreSQL for the second test pass: VSW_TEST_DATABASE_URL, else a local server if one answers.
 PG_DEFAULT := postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test test-sqlite test-postgres lint bench install clean
+.PHONY: demo test test-sqlite test-postgres lint bench install clean assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ test-postgres: install
 bench: install
 	@url="$${VSW_BENCH_DATABASE_URL:-$(PG_DEFAULT)}"; \
 	for b in bench/*.py; do echo "== $$b =="; VSW_BENCH_DATABASE_URL="$$url" $(PY) $$b || exit 1; done
+
+# Refresh the vendored axe-core the browser tests inject (pinned in package.json / package-lock.json).
+# Needs Node; the tests themselves never do.
+assets:
+	npm ci --ignore-scripts
+	mkdir -p tests/web/vendor
+	cp node_modules/axe-core/axe.min.js tests/web/vendor/axe.min.js
+	cp node_modules/axe-core/LICENSE tests/web/vendor/axe-core.LICENSE
+	cp node_modules/axe-core/LICENSE-3RD-PARTY.txt tests/web/vendor/axe-core.LICENSE-3RD-PARTY.txt
 
 clean:
 	rm -rf $(VENV) vsw-demo.db* .pytest_cache .mypy_cache .ruff_cache test-artifacts
