@@ -10,7 +10,7 @@ Run: ``python bench/complete_task.py`` (or ``make bench``). Uses PostgreSQL when
 2. step 54 vs step 1: a child's 54th termly review (0-18 years, three a year) is its
    own bounded instance, completed in a database that holds every earlier review of
    every child. For contrast, the same 54 reviews as one ever-growing instance in
-   bare SpiffWorkflow is printed too (DESIGN.md decision 3).
+   bare SpiffWorkflow is printed too (docs/engine.md, "Bounded cost").
 """
 
 from __future__ import annotations

@@ -95,10 +95,10 @@ class CaseAccess(ScopedAccess):
             grants.append(Grant(frozenset(roles & self.unrecorded_key_roles), unrecorded))
         return CaseScope(actor, tuple(grants), or_(false(), *child_conditions))
 
-    def visible_children(self, session: Session, actor: Actor, page: int = 1,
-                         per_page: int = PAGE_SIZE) -> Page[Child]:
-        """One page of the children ``actor`` may see, by surname then reference."""
-        query = select(Child).where(self.scope(session, actor).children)
+    def visible_children(self, session: Session, actor: Actor, page: int = 1, per_page: int = PAGE_SIZE,
+                         scope: CaseScope | None = None) -> Page[Child]:
+        """One page of the children ``actor`` may see (by ``scope``, if already found), by surname then ref."""
+        query = select(Child).where((scope or self.scope(session, actor)).children)
         return fetch_page(session, query.order_by(Child.last_name, Child.ref), page, per_page)
 
     def holders(self, role: str, business_key: str | None) -> Any:

@@ -4,7 +4,7 @@ Each step of the review writes what it settled to the PEP record: the sections
 as they are filled in, submission, the VSH's RAG rating (red: returned with the
 reason), sign-off, the actions with their owners and due dates, the SEND
 referral and its decision. Records keep the long-lived facts; the workflow only
-runs the review (DESIGN.md decision 3).
+runs the review (docs/engine.md, "Bounded cost").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 States (as in ePEP systems): not_started -> in_progress -> submitted -> complete, or submitted ->
 returned (with a reason) -> in_progress/submitted again. The VSH rates each PEP red, amber or green;
-a red PEP must be fixed before it is signed off (DOMAIN.md, "The Personal Education Plan").
+a red PEP must be fixed before it is signed off (docs/processes.md, `quality_assure_pep`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The domain's tables: authorities, schools, children, placements, PEPs, SEND referrals, term dates.
 
-Long-lived facts about a child live here, not in workflow data (DESIGN.md decision 3). Every process
+Long-lived facts about a child live here, not in workflow data (docs/engine.md, "Bounded cost"). Every process
 instance about a child has the child's ``ref`` (e.g. ``C-1001``) as its business key.
 
 Codes are the ones social care and schools already use: SSDA903 legal statuses, the placement types of

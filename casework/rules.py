@@ -1,4 +1,4 @@
-"""Each authority's configurable rules (DOMAIN.md marks them **configurable**), with the defaults.
+"""Each authority's configurable rules (docs/processes.md, "The authority's configurable rules"), with the defaults.
 
 The rules are stored as JSON text on the ``authority`` row; keys an authority has not set take the
 default, so adding a rule later needs no data migration. Changes are validated as a whole and

@@ -14,6 +14,7 @@ The engine knows nothing of children: the domain's policy supplies the condition
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -83,11 +84,12 @@ def _bound(business_key: str) -> KeyColumn:
     return literal(business_key, String())
 
 
-class ScopedAccess:
-    """Single-object checks evaluated from the same :class:`Scope` the lists join."""
+class ScopedAccess(ABC):
+    """Single-object checks evaluated from the same :class:`Scope` the lists join; a policy
+    gives :meth:`scope`."""
 
-    def scope(self, session: Session, actor: Actor) -> Scope:
-        raise NotImplementedError
+    @abstractmethod
+    def scope(self, session: Session, actor: Actor) -> Scope: ...
 
     def may_see(self, session: Session, actor: Actor, business_key: str) -> bool:
         scope = self.scope(session, actor)

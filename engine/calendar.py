@@ -1,6 +1,6 @@
 """Business calendar: calendar days, working days and school days.
 
-Deadlines for English local authorities are counted in three ways (see DOMAIN.md, "Calendars"):
+Deadlines for English local authorities are counted in three ways (see docs/processes.md and docs/configuration.md):
 
 * **calendar days** - every day counts;
 * **working days** - Monday to Friday, except England-and-Wales bank holidays;

@@ -1,4 +1,4 @@
-"""The architecture stays visible: imports point one way (DESIGN.md)."""
+"""The architecture stays visible: imports point one way (docs/engine.md)."""
 
 from __future__ import annotations
 

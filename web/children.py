@@ -83,8 +83,9 @@ def _visible_children(number: int) -> tuple[Page[Child], int]:
     access = state().runtime.access
     if not isinstance(access, CaseAccess):  # a runtime without the case access policy lists no children
         return Page([], number, PAGE_SIZE, has_next=False), 0
-    page = access.visible_children(db(), actor(), number)
-    total = db().scalar(select(func.count()).select_from(Child).where(access.scope(db(), actor()).children))
+    scope = access.scope(db(), actor())
+    page = access.visible_children(db(), actor(), number, scope=scope)
+    total = db().scalar(select(func.count()).select_from(Child).where(scope.children))
     return page, int(total or 0)
 
 
