@@ -9,92 +9,35 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from lxml import etree
 from marshmallow import Schema
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
-from sqlalchemy.orm import Session
+from SpiffWorkflow.spiff.parser import VALIDATOR
 
 from .access import AccessPolicy as AccessPolicy
 from .access import Actor as Actor
 from .access import RoleAccess as RoleAccess
 from .calendar import BusinessCalendar
-from .errors import DeploymentError, ScriptRefused
-from .sandbox import SandboxedScriptEngine
-from .state import StateSerializer
-from .timers import use_engine_clock
+from .checks import check_spec, executable_process_ids
+from .contracts import NoHooks as NoHooks
+from .contracts import Reached as Reached
+from .contracts import StepEvent as StepEvent
+from .contracts import StepHooks as StepHooks
+from .errors import DeploymentError
+from .sandbox import SandboxedScriptEngine, ScriptLimits
+from .state import StateSerializer, connect_loop_merges
+from .timers import ClockedBpmnParser
 
 FormCatalogue = Mapping[str, Mapping[str, type[Schema]]]
 """process id -> user task element id -> marshmallow schema class."""
 
 
 SYSTEM = Actor("system", frozenset())
-
-
-@dataclass(frozen=True)
-class Reached:
-    """A BPMN element completed during a step (a user task, script, gateway, timer, end event)."""
-
-    element_id: str
-    name: str
-    data: Mapping[str, Any]
-
-
-@dataclass
-class StepEvent:
-    """What one committed-to-be step did, handed to :class:`StepHooks` in the step's transaction."""
-
-    at: datetime
-    actor: str
-    instance: Any  # engine.models.ProcessInstance
-    runtime: Runtime
-    reached: list[Reached]
-    opened_tasks: list[dict[str, Any]]
-    closed_tasks: list[dict[str, Any]]
-    status: str
-    deadlines: dict[str, datetime] = field(default_factory=dict)
-    """Opened task id -> when the deadline that opened it passed: the due time of the timer
-    that fired just before it (an escalation is overdue since then, not since the pump ran)."""
-
-    def reached_ids(self) -> list[str]:
-        return [r.element_id for r in self.reached]
-
-    def data_at(self, element_id: str) -> Mapping[str, Any] | None:
-        """The task data as it stood when ``element_id`` completed in this step, if it did."""
-        for reached in reversed(self.reached):
-            if reached.element_id == element_id:
-                return reached.data
-        return None
-
-
-class StepHooks(Protocol):
-    """How the layer above the engine takes part in a step, inside its transaction.
-
-    ``facts`` runs after a human task's form data is validated and before the task
-    runs: it may add server-side facts to the task data (looked up from records,
-    never typed by the user) or refuse the data with ``InvalidData``.
-    ``after_step`` runs once the step's write has succeeded, in the same
-    transaction: it may write records, start other processes, queue notices.
-    Anything it raises rolls the whole step back.
-    """
-
-    def facts(self, session: Session, task: Any, data: Mapping[str, Any]) -> Mapping[str, Any]: ...
-
-    def after_step(self, session: Session, event: StepEvent) -> None: ...
-
-
-class NoHooks:
-    def facts(self, session: Session, task: Any, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        return {}
-
-    def after_step(self, session: Session, event: StepEvent) -> None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -106,14 +49,14 @@ class ParsedProcess:
 
 
 class StepScriptEngine(SandboxedScriptEngine):
-    """The sandbox for one step, knowing the time the engine says it is."""
+    """The sandbox for one step, knowing the time the engine says it is; ``limits`` bound each script."""
 
     def __init__(self, calendar: BusinessCalendar, at: datetime,
-                 extra: Mapping[str, Callable[..., Any]] | None = None) -> None:
+                 extra: Mapping[str, Callable[..., Any]] | None = None, limits: ScriptLimits | None = None) -> None:
         self.current_time = at
         functions = calendar.script_functions(lambda: self.current_time)
         functions.update(extra or {})
-        super().__init__(functions=functions)
+        super().__init__(functions=functions, limits=limits)
 
 
 class Runtime:
@@ -124,19 +67,22 @@ class Runtime:
         access: AccessPolicy | None = None,
         hooks: StepHooks | None = None,
         functions: Mapping[str, Callable[..., Any]] | None = None,
+        limits: ScriptLimits | None = None,
     ) -> None:
-        """``functions``: extra pure functions BPMN expressions may call (e.g. a child's school year)."""
+        """``functions``: extra pure functions BPMN expressions may call (e.g. a child's school year).
+        ``limits``: the CPU-time, size and memory bounds of each script and expression (engine/limits.py)."""
         self.forms: FormCatalogue = forms or {}
         self.calendar = calendar or BusinessCalendar()
         self.access: AccessPolicy = access or RoleAccess()
         self.hooks: StepHooks = hooks or NoHooks()
         self.functions: dict[str, Callable[..., Any]] = dict(functions or {})
+        self.limits = limits or ScriptLimits()
         self.serializer = StateSerializer()
         self._specs: dict[tuple[str, str], ParsedProcess] = {}
         self._lock = threading.Lock()
 
     def script_engine(self, at: datetime) -> StepScriptEngine:
-        return StepScriptEngine(self.calendar, at, self.functions)
+        return StepScriptEngine(self.calendar, at, self.functions, self.limits)
 
     def form_schema(self, process_id: str, element_id: str) -> Schema | None:
         schema_class = self.forms.get(process_id, {}).get(element_id)
@@ -159,10 +105,10 @@ class Runtime:
 
     def parse(self, bpmn_xml: str, filename: str) -> dict[str, ParsedProcess]:
         """Validate and parse a BPMN document, or refuse it naming file, element and problem."""
-        parser = SpiffBpmnParser(validator=VALIDATOR)
+        parser = ClockedBpmnParser(validator=VALIDATOR)  # timers read the engine's clock
         try:
             parser.add_bpmn_str(bpmn_xml.encode("utf-8"), filename=filename)
-            executable = _executable_process_ids(bpmn_xml)
+            executable = executable_process_ids(bpmn_xml, filename)
             parsed = {}
             for pid in executable:
                 spec = parser.get_spec(pid)
@@ -174,46 +120,11 @@ class Runtime:
             raise DeploymentError(f"{filename}: not well-formed XML: {error}") from None
         except SpiffWorkflowException as error:
             raise DeploymentError(f"{filename}: {error}") from None
-        if not parsed:
-            raise DeploymentError(f"{filename}: no executable process (isExecutable=\"true\") found")
         for process in parsed.values():
             for spec in [process.spec, *process.subprocess_specs.values()]:
-                use_engine_clock(spec)
-                self._check_spec(spec, filename)
+                connect_loop_merges(spec)
+                check_spec(spec, filename)
         return parsed
-
-    def _check_spec(self, spec: Any, filename: str) -> None:
-        checker = self.script_engine(datetime.fromtimestamp(0))
-        for task_spec in spec.task_specs.values():
-            element = getattr(task_spec, "bpmn_id", None) or task_spec.name
-            if isinstance(task_spec, UserTask) and not task_spec.lane:
-                raise DeploymentError(
-                    f"{filename}: element '{element}': user task is not in a lane, so no role may do it"
-                )
-            for what, source in _sources(task_spec):
-                try:
-                    checker.validate(source)
-                except ScriptRefused as refused:
-                    raise DeploymentError(f"{filename}: element '{element}': {what}: {refused.message}") from None
-
-
-def _sources(task_spec: Any) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    script = getattr(task_spec, "script", None)
-    if isinstance(script, str):
-        found.append(("script", script))
-    for attr in ("prescript", "postscript"):
-        extra = getattr(task_spec, attr, None)
-        if isinstance(extra, str) and extra.strip():
-            found.append((attr, extra))
-    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
-        if condition is not None and condition.args:
-            found.append(("condition", str(condition.args[0])))
-    definition = getattr(task_spec, "event_definition", None)
-    expression = getattr(definition, "expression", None)
-    if isinstance(expression, str):
-        found.append(("timer expression", expression))
-    return found
 
 
 def _describe(error: ValidationException, filename: str) -> str:
@@ -223,12 +134,6 @@ def _describe(error: ValidationException, filename: str) -> str:
     if getattr(error, "id", ""):
         where.append(f"element '{error.id}'")
     return ", ".join(str(w) for w in where) + f": {str(error).strip()}"
-
-
-def _executable_process_ids(bpmn_xml: str) -> list[str]:
-    root = etree.fromstring(bpmn_xml.encode("utf-8"))
-    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
-    return [str(p.get("id")) for p in root.findall("bpmn:process", ns) if p.get("isExecutable") == "true"]
 
 
 def content_hash(text: str) -> str:

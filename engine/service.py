@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from .audit import AuditLog, entry
 from .clock import Clock
+from .contracts import TaskRef
 from .deploy import Deployer
 from .errors import Conflict, Forbidden, InvalidData, NotFound
 from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TimerRow
@@ -246,7 +247,7 @@ class WorkflowService:
         spiff_task = loaded.workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict(f"Task '{row.title}' is no longer waiting to be done")
-        facts = json_safe(dict(self.runtime.hooks.facts(self.session, row, cleaned)), "facts")
+        facts = json_safe(dict(self.runtime.hooks.facts(self.session, TaskRef.of(row), cleaned)), "facts")
         spiff_task.data.update(cleaned)
         spiff_task.data.update(facts)
         spiff_task.run()

@@ -25,11 +25,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .audit import entry
+from .contracts import ClosedTask, OpenedTask
 from .errors import Conflict, EngineError, InvalidData, NotFound, ProcessError
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .runtime import Reached, Runtime, StepEvent, StepScriptEngine
 from .state import STATE_FORMAT
-from .timers import fired_due, is_timer, timer_due
+from .timers import fired_by_timer, fired_due, is_timer, timer_due
 from .writes import StepWrite, write_step
 
 MAX_ENGINE_ROUNDS = 1000
@@ -136,8 +137,9 @@ class StepRunner:
                 set_committed_value(completed[0], key, value)
         loaded.audit.clear()
         loaded.before = after
-        event = StepEvent(at, actor, row, self.runtime, list(loaded.reached), write.opened_tasks,
-                          write.closed_tasks, new_status, deadlines)
+        event = StepEvent(at, actor, row, self.runtime, tuple(loaded.reached),
+                          tuple(OpenedTask.of(t) for t in write.opened_tasks),
+                          tuple(ClosedTask.of(t) for t in write.closed_tasks), new_status, deadlines)
         loaded.reached.clear()
         self.runtime.hooks.after_step(self.session, event)
         return fired
@@ -151,8 +153,7 @@ class StepRunner:
             spec = task.task_spec
             if getattr(spec, "bpmn_id", None):
                 loaded.reached.append(Reached(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, task.data))
-            definition = getattr(task.task_spec, "event_definition", None)
-            if definition is not None and is_timer(definition):
+            if fired_by_timer(task):  # not an event-based gateway that caught a message
                 loaded.audit.append(entry(
                     loaded.scripts.current_time, actor, "timer_fired", row,
                     task_id=str(task.id), element_id=task.task_spec.bpmn_id,
@@ -201,7 +202,7 @@ class StepRunner:
         for task_id, due in sorted(set(before.timers) - still):
             task = workflow.get_task_from_id(UUID(task_id))
             did_fire = status != "cancelled" and task is not None and (
-                task.has_state(TaskState.COMPLETED) or dues.get(task_id) not in (None, due))
+                fired_by_timer(task) or dues.get(task_id) not in (None, due))
             fired += did_fire
             write.ended_timers.append({"task_id": task_id, "state": "fired" if did_fire else "cancelled"})
         for task_id, due in sorted(still - set(before.timers)):

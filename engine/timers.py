@@ -3,8 +3,16 @@
 SpiffWorkflow's own timers call ``datetime.now()`` both when a timer is reached
 (to compute its due time) and when it is refreshed. Ours ask the workflow's
 script engine for ``current_time``, which the engine sets from its injected clock
-before every step. After parsing, :func:`use_engine_clock` swaps the classes of the
-timer definitions in a spec for these.
+before every step.
+
+They are put in through SpiffWorkflow's two extension points, with no class
+swapping: :class:`ClockedBpmnParser` (the parser's ``OVERRIDE_PARSER_CLASSES``)
+creates them in place of SpiffWorkflow's timer definitions when a BPMN file is
+parsed, and :data:`TIMER_CONVERTERS` registers them with the serializer, which
+must convert one whenever an event-based gateway stores the timer event it caught.
+A timer keeps its state in the task's public ``internal_data`` dict, under
+SpiffWorkflow's own keys (``event_value``, ``event_fired``), so stored state is
+the same whichever class wrote it.
 """
 
 from __future__ import annotations
@@ -12,12 +20,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
+)
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
 )
 from SpiffWorkflow.util.task import TaskState
 
@@ -42,32 +59,34 @@ def _duration_after(start: datetime, expression: str) -> datetime:
     return start + delta
 
 
+def _fired(my_task: Any, event_value: str) -> bool:
+    if parse_due(event_value) <= engine_now(my_task):
+        my_task.internal_data["event_fired"] = True
+    return bool(my_task.internal_data.get("event_fired", False))
+
+
 class ClockedTimeDate(TimeDateEventDefinition):  # type: ignore[misc]
     """``timeDate``: an expression giving ISO datetime text."""
 
     def has_fired(self, my_task: Any) -> bool:
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         if event_value is None:
             event_value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
             parse_due(event_value)  # refuse a value that is not a date-time now, not when firing
-            my_task._set_internal_data(event_value=event_value)
-        if parse_due(event_value) <= engine_now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
+            my_task.internal_data["event_value"] = event_value
+        return _fired(my_task, event_value)
 
 
 class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
     """``timeDuration``: an expression giving ISO-8601 duration text, from when the timer is reached."""
 
     def has_fired(self, my_task: Any) -> bool:
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         if event_value is None:
             expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
             event_value = _duration_after(engine_now(my_task), expression).isoformat()
-            my_task._set_internal_data(event_value=event_value)
-        if parse_due(event_value) <= engine_now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
+            my_task.internal_data["event_value"] = event_value
+        return _fired(my_task, event_value)
 
 
 class ClockedCycle(CycleTimerEventDefinition):  # type: ignore[misc]
@@ -75,7 +94,7 @@ class ClockedCycle(CycleTimerEventDefinition):  # type: ignore[misc]
 
     def cycle_complete(self, my_task: Any) -> bool:
         now = engine_now(my_task)
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         if event_value is None:
             expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
             event_value = _parse_cycle(expression, now)
@@ -90,8 +109,8 @@ class ClockedCycle(CycleTimerEventDefinition):  # type: ignore[misc]
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
-        if event_value is not None and "event_fired" not in my_task.internal_data:
-            my_task._set_internal_data(event_value=event_value)
+        if "event_fired" not in my_task.internal_data:
+            my_task.internal_data["event_value"] = event_value
         return ready
 
 
@@ -108,41 +127,68 @@ def _parse_cycle(expression: str, now: datetime) -> dict[str, Any]:
     return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
 
 
+TIMER_CLASSES = (ClockedTimeDate, ClockedDuration, ClockedCycle)
+
 _CLOCKED: dict[type, type] = {
     TimeDateEventDefinition: ClockedTimeDate,
     DurationTimerEventDefinition: ClockedDuration,
     CycleTimerEventDefinition: ClockedCycle,
 }
 
-TIMER_CLASSES = (ClockedTimeDate, ClockedDuration, ClockedCycle)
+TIMER_CONVERTERS: dict[type, type] = {timer: TimerConditionalEventDefinitionConverter for timer in TIMER_CLASSES}
+"""Serializer config entries (class -> converter) for the clocked timers, stored under their own class names."""
 
 
-def _swap(definition: Any) -> None:
-    if isinstance(definition, MultipleEventDefinition):
-        for inner in definition.event_definitions:
-            _swap(inner)
-        return
-    clocked = _CLOCKED.get(type(definition))
-    if clocked is not None:
-        definition.__class__ = clocked
+class _ClockedTimerParsing:
+    """Parses ``timerEventDefinition`` as SpiffWorkflow does, into the clocked class of the same kind."""
+
+    def parse_timer_event(self, event: Any) -> Any:
+        definition = super().parse_timer_event(event)  # type: ignore[misc]
+        clocked = _CLOCKED[type(definition)]
+        return clocked(definition.name, definition.expression, description=definition.description)
 
 
-def use_engine_clock(spec: Any) -> list[Any]:
-    """Swap every timer definition in ``spec`` for its clocked twin; return the timer task specs."""
-    timers = []
-    for task_spec in spec.task_specs.values():
-        definition = getattr(task_spec, "event_definition", None)
-        if definition is None:
-            continue
-        _swap(definition)
-        if is_timer(definition):
-            timers.append(task_spec)
-    return timers
+class ClockedStartEventParser(_ClockedTimerParsing, SpiffStartEventParser):  # type: ignore[misc]
+    pass
+
+
+class ClockedIntermediateCatchEventParser(_ClockedTimerParsing, SpiffIntermediateCatchEventParser):  # type: ignore[misc]
+    pass
+
+
+class ClockedBoundaryEventParser(_ClockedTimerParsing, SpiffBoundaryEventParser):  # type: ignore[misc]
+    pass
+
+
+class ClockedBpmnParser(SpiffBpmnParser):  # type: ignore[misc]
+    """SpiffWorkflow's parser, with the events that may catch a timer parsed into clocked timers.
+
+    An event-based gateway takes its timer from the intermediate catch event after it, so it
+    gets a clocked one too. (A throw event cannot throw a timer.)
+    """
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (ClockedStartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (ClockedIntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (ClockedBoundaryEventParser, BoundaryEvent),
+    }
 
 
 def is_timer(definition: Any) -> bool:
     if isinstance(definition, MultipleEventDefinition):
         return any(is_timer(inner) for inner in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
+
+
+def fired_by_timer(task: Any) -> bool:
+    """Whether a completed task completed because a timer fired (not, at an event-based gateway, a message)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if definition is None or not task.has_state(TaskState.COMPLETED):
+        return False
+    if isinstance(definition, MultipleEventDefinition):
+        seen = task.internal_data.get("seen_events") or []
+        return any(isinstance(event.event_definition, TimerEventDefinition) for event in seen)
     return isinstance(definition, TimerEventDefinition)
 
 
@@ -160,7 +206,7 @@ def timer_due(task: Any) -> datetime | None:
 def _value_due(task: Any, definition: Any) -> datetime | None:
     if not isinstance(definition, TimerEventDefinition):
         return None
-    value = task._get_internal_data("event_value")
+    value = task.internal_data.get("event_value")
     if isinstance(value, dict):
         value = value.get("next") if value.get("cycles") != 0 else None
     return parse_due(value) if isinstance(value, str) else None
@@ -168,7 +214,7 @@ def _value_due(task: Any, definition: Any) -> datetime | None:
 
 def fired_due(task: Any) -> datetime | None:
     """When a fired date or duration timer task was due (None for a cycle, or one not fired)."""
-    if not task.has_state(TaskState.COMPLETED):
+    if not fired_by_timer(task):
         return None
-    value = task._get_internal_data("event_value")
+    value = task.internal_data.get("event_value")
     return parse_due(value) if isinstance(value, str) else None

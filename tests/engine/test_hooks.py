@@ -73,9 +73,10 @@ def test_facts_from_the_hooks_are_merged_into_the_task_data_and_audited(hooked: 
     with hooked() as svc:
         svc.complete(open_task(hooked, "draft").id, DRAFT, SOCIAL_WORKER)
     with hooked() as svc:
-        assert svc.instance_data(instance_id)["looked_up"] == "fact for C-1"
+        data: dict[str, Any] = svc.instance_data(instance_id) or {}
+        assert data["looked_up"] == "fact for C-1"
         [done] = [e for e in svc.history(instance_id) if e.action == "task_completed"]
-        assert done.data["facts"] == {"looked_up": "fact for C-1"}
+        assert (done.data or {})["facts"] == {"looked_up": "fact for C-1"}
 
 
 def test_facts_hook_refusing_the_data_names_the_field_and_changes_nothing(hooked: Harness, hooks: Recording) -> None:
@@ -95,12 +96,12 @@ def test_after_step_sees_each_step_with_the_elements_it_reached_and_the_tasks_it
     with hooked() as svc:
         svc.complete(open_task(hooked, "draft").id, DRAFT, SOCIAL_WORKER)
     started, completed = hooks.events
-    assert [t["element_id"] for t in started.opened_tasks] == ["draft"]
+    assert [t.element_id for t in started.opened_tasks] == ["draft"]
     assert completed.actor == SOCIAL_WORKER.user_id
     assert completed.reached_ids()[:2] == ["draft", "stamp"]
-    assert completed.data_at("stamp")["drafted_at"] == hooked.clock.now().isoformat()
-    assert [t["element_id"] for t in completed.opened_tasks] == ["approve"]
-    assert [t["state"] for t in completed.closed_tasks] == ["completed"]
+    assert (completed.data_at("stamp") or {})["drafted_at"] == hooked.clock.now().isoformat()
+    assert [t.element_id for t in completed.opened_tasks] == ["approve"]
+    assert [t.state for t in completed.closed_tasks] == ["completed"]
     assert completed.status == "running"
 
 
@@ -158,8 +159,8 @@ def test_a_task_opened_by_a_timer_tells_the_hooks_when_the_deadline_passed_howev
     hooked.clock.set(begin + timedelta(days=11))  # the scheduler was down for three days past the deadline
     fire_due_timers(hooked.factory, hooked.runtime, hooked.clock)
     escalate = open_task(hooked, "escalate")
-    [event] = [e for e in hooks.events if any(t["id"] == escalate.id for t in e.opened_tasks)]
+    [event] = [e for e in hooks.events if any(t.id == escalate.id for t in e.opened_tasks)]
     assert event.at == begin + timedelta(days=11)
     assert event.deadlines[escalate.id] == begin + timedelta(days=8)
-    nudges = [t["id"] for e in hooks.events for t in e.opened_tasks if t["element_id"] == "nudge"]
+    nudges = [t.id for e in hooks.events for t in e.opened_tasks if t.element_id == "nudge"]
     assert nudges and not any(n in e.deadlines for e in hooks.events for n in nudges)  # a cycle has no one deadline

@@ -1,0 +1,1 @@
+"""Golden files of stored instances: see :mod:`tests.engine.golden.cases` and docs/engine.md, "Stored state"."""
