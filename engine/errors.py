@@ -56,3 +56,22 @@ class ProcessError(EngineError):
     """The process itself failed while running (a script or expression error)."""
 
     status = 409
+
+
+class Unavailable(EngineError):
+    """Something the request needs (the database) cannot be reached just now; nothing was saved.
+
+    The message is for the log: the web layer logs it and answers 503 with a generic page."""
+
+    status = 503
+
+
+class ScriptLimitExceeded(ProcessError):
+    """A script, condition or expression went over its CPU-time, size or memory bound (engine/limits.py).
+
+    The message names what ran and where ("script in element 'x' ran for more than 2 seconds of CPU
+    time"); ``reason`` is the part after where ("ran for more than 2 seconds of CPU time (line 3)")."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message

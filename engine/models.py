@@ -142,3 +142,33 @@ class AuditEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any] | None]
+
+
+class Incident(Base):
+    """A timer step the pump could not run for one instance, set aside until an administrator retries it.
+
+    An instance has at most one incident row: a failure opens it (or counts one more attempt), an
+    administrator's retry marks it ``retried`` (the next pump pass runs the instance again), and a run
+    that then succeeds marks it ``resolved``. A later failure reopens it; every change is audited.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        UniqueConstraint("instance_id", name="uq_incident_instance"),  # the pump's exclusion probes it
+        Index("ix_incident_status_failed", "status", "last_failed_at", "id"),  # the admin list
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    process_id: Mapped[str] = mapped_column(String(100))
+    business_key: Mapped[str] = mapped_column(String(100))
+    element_id: Mapped[str | None] = mapped_column(String(100))  # the BPMN element that failed, if known
+    error: Mapped[str] = mapped_column(String(500))  # one line, clipped
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open|retried|resolved
+    retried_by: Mapped[str | None] = mapped_column(String(100))
+    retried_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None]

@@ -3,7 +3,9 @@
 Timers fire in due order (the instance whose earliest waiting timer is the most
 overdue first); after downtime every timer that came due in the meantime fires
 once, at the pump's ``as_of`` time. A failing instance is rolled back, reported,
-and does not hold back the others.
+and does not hold back the others: its incident is opened in a short transaction of
+its own (``incidents.py``), and while it is open the due queries below leave the
+instance out in SQL, until an administrator retries it.
 
 PostgreSQL: a pump claims a batch of due instances with one
 ``SELECT … FOR UPDATE OF process_instance SKIP LOCKED LIMIT n`` and fires them in
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .clock import Clock, FrozenClock
 from .db import unit_of_work
 from .errors import EngineError
+from .incidents import describe, not_held, record_failures, resolve, retried_among
 from .models import ProcessDefinition, ProcessInstance, TimerRow
 from .runtime import SYSTEM, Runtime
 from .service import WorkflowService
@@ -49,10 +52,10 @@ class FireReport:
 
 
 def due_instances(session: Session, as_of: datetime, limit: int, exclude: frozenset[int] = frozenset()) -> list[int]:
-    """Instances with a waiting timer due by ``as_of``, the most overdue first."""
+    """Instances with a waiting timer due by ``as_of`` and no open incident, the most overdue first."""
     query = (
         select(TimerRow.instance_id)
-        .where(TimerRow.state == "waiting", TimerRow.due_at <= as_of)
+        .where(TimerRow.state == "waiting", TimerRow.due_at <= as_of, not_held(TimerRow.instance_id))
         .group_by(TimerRow.instance_id)
         .order_by(func.min(TimerRow.due_at), TimerRow.instance_id)
         .limit(limit)
@@ -65,6 +68,8 @@ def due_instances(session: Session, as_of: datetime, limit: int, exclude: frozen
 def claim_due_instances(session: Session, as_of: datetime, limit: int,
                         exclude: frozenset[int] = frozenset()) -> list[tuple[ProcessInstance, str]]:
     """Lock and load up to ``limit`` due instances no other pump holds, most overdue first (PostgreSQL).
+
+    Instances with an open incident are left out, inside the window (so they never crowd it).
 
     One statement claims the batch and returns each instance row (as it stands once
     locked) with its definition's content hash, ready to restore. It looks first at a
@@ -84,7 +89,7 @@ def _claim(session: Session, as_of: datetime, limit: int, exclude: frozenset[int
            window: int | None) -> list[tuple[ProcessInstance, str]]:
     timers = (
         select(TimerRow.instance_id, TimerRow.due_at)
-        .where(TimerRow.state == "waiting", TimerRow.due_at <= as_of)
+        .where(TimerRow.state == "waiting", TimerRow.due_at <= as_of, not_held(TimerRow.instance_id))
         .order_by(TimerRow.due_at, TimerRow.instance_id)
     )
     if exclude:
@@ -136,14 +141,20 @@ def _fire_claimed_batches(factory: sessionmaker[Session], runtime: Runtime, as_o
     passed: set[int] = set()  # failed, or found nothing due once locked: not claimed again this pass
     for _ in range(max_rounds):
         done = FireReport()
+        failed: list[tuple[int, Exception]] = []
         try:
             with unit_of_work(factory) as session:
                 claimed = claim_due_instances(session, as_of, batch, frozenset(passed))
-                _fire_batch(session, runtime, claimed, as_of, done, passed)
+                retried = retried_among(session, (row.id for row, _ in claimed))
+                _fire_batch(session, runtime, claimed, as_of, done, passed, retried, failed)
         except _BatchLost as lost:  # rolled back: the others are claimed again in the next round
             passed.add(lost.instance_id)
+            report.failed += done.failed  # instances that failed earlier in the lost batch failed all the same
+            report.failures.extend(done.failures)
             _record_failure(report, lost.instance_id, lost.error)
+            record_failures(factory, [*failed, (lost.instance_id, lost.error)], as_of)
             continue
+        record_failures(factory, failed, as_of)
         if not claimed:
             break
         report.fired += done.fired
@@ -155,7 +166,8 @@ def _fire_claimed_batches(factory: sessionmaker[Session], runtime: Runtime, as_o
 
 
 def _fire_batch(session: Session, runtime: Runtime, claimed: list[tuple[ProcessInstance, str]], as_of: datetime,
-                report: FireReport, passed: set[int]) -> None:
+                report: FireReport, passed: set[int], retried: frozenset[int],
+                failed: list[tuple[int, Exception]]) -> None:
     """Fire each locked instance in the batch's one transaction.
 
     A failure while loading or advancing (nothing written yet) skips that instance. A
@@ -163,6 +175,8 @@ def _fire_batch(session: Session, runtime: Runtime, claimed: list[tuple[ProcessI
     is rolled back, the failing instance is left out, and the others are claimed and
     fired again in the next round. Failures are rare, so this costs less than a
     savepoint round trip for every timer, and each timer still fires exactly once.
+    Failures are added to ``failed``; their incidents are written once this transaction has ended.
+    An instance an administrator ``retried`` that now fires has its incident resolved in the batch.
     """
     steps = StepRunner(session, runtime)
     for row, content_sha256 in claimed:
@@ -174,6 +188,7 @@ def _fire_batch(session: Session, runtime: Runtime, claimed: list[tuple[ProcessI
         except Exception as error:  # noqa: BLE001 - nothing was written yet; the others go on
             passed.add(row.id)
             _record_failure(report, row.id, error)
+            failed.append((row.id, error))
             continue
         if not due:  # another pump fired them just before this one locked the row
             passed.add(row.id)
@@ -181,6 +196,8 @@ def _fire_batch(session: Session, runtime: Runtime, claimed: list[tuple[ProcessI
             continue
         try:
             fired = steps.finish(loaded, as_of, SYSTEM.user_id)
+            if row.id in retried:
+                resolve(session, row.id, as_of)
             session.flush()
         except Exception as error:  # noqa: BLE001 - one broken instance must not stop the others
             raise _BatchLost(row.id, error) from error
@@ -194,6 +211,7 @@ def _fire_one_by_one(factory: sessionmaker[Session], runtime: Runtime, as_of: da
     for _ in range(max_rounds):
         with factory() as session:
             candidates = due_instances(session, as_of, batch, frozenset(tried))
+            retried = retried_among(session, candidates)
         if not candidates:
             break
         for instance_id in candidates:
@@ -201,8 +219,11 @@ def _fire_one_by_one(factory: sessionmaker[Session], runtime: Runtime, as_of: da
             try:
                 with unit_of_work(factory) as session:
                     fired = WorkflowService(session, FrozenClock(as_of), runtime).fire_instance_timers(instance_id, as_of)
+                    if fired and instance_id in retried:
+                        resolve(session, instance_id, as_of)
             except Exception as error:  # noqa: BLE001 - one broken instance must not stop the others
                 _record_failure(report, instance_id, error)
+                record_failures(factory, [(instance_id, error)], as_of)  # after the step's rollback
                 continue
             _count(report, fired)
     return report
@@ -217,10 +238,9 @@ def _count(report: FireReport, fired: int) -> None:
 
 def _record_failure(report: FireReport, instance_id: int, error: Exception) -> None:
     report.failed += 1
+    reason = describe(error)
     if isinstance(error, EngineError):
-        reason = error.message
         log.warning("timers: instance %s failed: %s", instance_id, reason)
     else:
-        reason = f"{type(error).__name__}: {error}".splitlines()[0]
         log.exception("timers: instance %s failed unexpectedly", instance_id)
     report.failures.append((instance_id, reason))

@@ -1,0 +1,43 @@
+"""Incidents (administrators): instances whose timer step failed, held back from the pump until retried."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from engine.incidents import RETRIED, open_incidents, retry
+
+from .auth import login_required
+from .context import clock, current_user, db
+from .paging import page_links, page_number
+
+bp = Blueprint("incidents", __name__)
+
+
+def _require_admin() -> str:
+    user = current_user()
+    if user is None or "admin" not in user.roles_set:
+        abort(403, description="Only an administrator can see and retry incidents.")
+    return user.username
+
+
+@bp.get("/admin/incidents")
+@login_required
+def index() -> str:
+    _require_admin()
+    page = open_incidents(db(), page=page_number())
+    return render_template("incidents/index.html", incidents=page.items, page=page, pages=page_links(page))
+
+
+@bp.post("/admin/incidents/<int:incident_id>/retry")
+@login_required
+def run_again(incident_id: int) -> Response:
+    admin = _require_admin()
+    incident = retry(db(), incident_id, admin, clock().now())  # NotFound -> 404, not open -> 409
+    if incident.status == RETRIED:
+        flash(f"Process {incident.instance_id} ({incident.business_key}) will run again at the scheduler's "
+              "next pass", "success")
+    else:
+        flash(f"Process {incident.instance_id} ({incident.business_key}) is no longer running, so there is "
+              "nothing to run again: the incident is closed", "success")
+    return redirect(url_for("incidents.index"))
