@@ -82,7 +82,8 @@ def clone_instances(url: str, template_ids: list[int], total: int) -> int:
         timers = list(session.scalars(select(TimerRow).where(TimerRow.instance_id.in_(template_ids),
                                                             TimerRow.state == "waiting")))
         next_id = (session.scalar(select(func.max(ProcessInstance.id))) or 0) + 1
-        instances, timer_rows = [], []
+        instances: list[dict[str, Any]] = []
+        timer_rows: list[dict[str, Any]] = []
         copies = max(0, total - len(templates))
         for n in range(copies):
             template = templates[n % len(templates)]

@@ -21,6 +21,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,7 +42,7 @@ from engine.service import WorkflowService  # noqa: E402
 BPMN = Path(__file__).with_name("termly_review.bpmn")
 PEP_TEXT = ("Attendance 94%. Reading age up 8 months. Target: phonics catch-up three times a week, "
             "funded from Pupil Premium Plus. ") * 20  # a review-sized form: about 2.5 KB
-STEPS = [
+STEPS: list[tuple[str, Actor, dict[str, Any]]] = [
     ("complete_pep", Actor("dt", frozenset({"designated_teacher"})), {"pep": PEP_TEXT, "attendance": 94}),
     ("contribute", Actor("sw", frozenset({"social_worker"})), {"contribution": PEP_TEXT[:600]}),
     ("quality_assure", Actor("vsh", frozenset({"vsh"})), {"rating": "green", "feedback": PEP_TEXT[:300]}),

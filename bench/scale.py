@@ -56,6 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from app.settings import Settings  # noqa: E402
+from app.wiring import build_runtime  # noqa: E402
 from bench.common import bench_database, migrate  # noqa: E402
 from bench.scale_clone import clone_children  # noqa: E402
 from bench.scale_seed import (  # noqa: E402
@@ -68,7 +70,6 @@ from bench.scale_seed import (  # noqa: E402
     seed_people,
 )
 from casework.records import Child, Pep  # noqa: E402
-from casework.runtime import build_runtime  # noqa: E402
 from casework.users import User  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.db import make_engine, session_factory, unit_of_work  # noqa: E402
@@ -117,7 +118,7 @@ def seed(url: str, size: Size) -> tuple[dict[str, float], list[str]]:
     factory = session_factory(engine)
     started = time.perf_counter()
     seed_people(factory, size, core=True)
-    fanout = build_templates(factory, build_runtime(factory), size.fanout_children)
+    fanout = build_templates(factory, build_runtime(Settings(database_url=url), factory), size.fanout_children)
     templates = time.perf_counter()
     seed_people(factory, size, core=False)
     clone_children(engine, size)
@@ -254,8 +255,9 @@ def measure_inbox(factory: sessionmaker[Session], runtime: Runtime, result: Resu
 def measure_pages(url: str, result: Result) -> None:
     from web import create_app
 
+    settings = Settings(database_url=url)
     app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret", "DATABASE_URL": url,
-                      "VSW_CLOCK": FrozenClock(NOW)})
+                      "VSW_CLOCK": FrozenClock(NOW)}, build_runtime=lambda sessions: build_runtime(settings, sessions))
     client = app.test_client()
     form = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
@@ -315,7 +317,7 @@ def run(size: Size) -> Result:
               f"{seconds['templates']:.1f} s, bulk clone {seconds['clone']:.1f} s); "
               f"{result.counts['children']} children, {result.counts['open tasks']} open tasks", flush=True)
         factory = session_factory(engine)
-        runtime = build_runtime(factory)
+        runtime = build_runtime(Settings(database_url=url), factory)
         measure_inbox(factory, runtime, result)
         measure_pages(url, result)
         measure_fanout(factory, runtime, fanout, result)

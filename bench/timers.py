@@ -93,7 +93,7 @@ def run(url: str, processes: int) -> float:
           f"({fired / seconds:.0f}/s; per process {per_process}; failed {failed})")
     if fired != TIMERS or failed:
         raise SystemExit(f"expected {TIMERS} timers fired and none failed")
-    return fired / seconds
+    return float(fired / seconds)
 
 
 def main() -> None:

@@ -1,6 +1,13 @@
 """People who sign in, their roles, and their passwords (argon2id).
 
 Services flush; they never commit. The caller's unit of work commits.
+
+The password hasher is injected: ``UserService(session, clock, hasher)``, production strength
+(:func:`production_hasher`) unless given. On every successful sign-in the stored hash is checked
+against *this* hasher's parameters and, if they differ, replaced by a new hash made with them
+(argon2's ``check_needs_rehash``): a user whose hash was made with other parameters (older,
+weaker or stronger) is moved to the service's own on their next sign-in. The web app and the CLI
+must therefore use the same hasher, or each would keep rewriting the other's hashes.
 """
 
 from __future__ import annotations
@@ -33,9 +40,28 @@ ROLES: frozenset[str] = frozenset(
 )
 MIN_PASSWORD_LENGTH = 10
 
-_hasher = PasswordHasher()
-# Verifying against this keeps unknown usernames as slow as wrong passwords.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+_DUMMY_PASSWORD = "not-a-real-password-for-timing"
+_dummy_hashes: dict[tuple[object, ...], str] = {}
+
+
+def production_hasher() -> PasswordHasher:
+    """argon2id with argon2-cffi's default parameters (RFC 9106's low-memory choice: 3 passes over
+    64 MiB with 4 lanes), what the service uses unless told otherwise."""
+    return PasswordHasher()
+
+
+def _parameters(hasher: PasswordHasher) -> tuple[object, ...]:
+    return (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len,
+            hasher.salt_len)
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash made with ``hasher``'s parameters (once per parameters): verifying a password against it
+    keeps an unknown username exactly as slow as a wrong password."""
+    key = _parameters(hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = hasher.hash(_DUMMY_PASSWORD)
+    return _dummy_hashes[key]
 
 
 class User(Base):
@@ -56,24 +82,26 @@ class User(Base):
     def roles_set(self) -> frozenset[str]:
         return frozenset(r for r in self.roles.split(",") if r)
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+    def set_password(self, password: str, hasher: PasswordHasher) -> None:
+        self.password_hash = hasher.hash(password)
 
-    def check_password(self, password: str) -> bool:
-        """True if ``password`` matches; upgrades the stored hash when parameters changed."""
+    def check_password(self, password: str, hasher: PasswordHasher) -> bool:
+        """True if ``password`` matches; rehashes it with ``hasher`` when the stored hash was made with
+        other parameters."""
         try:
-            _hasher.verify(self.password_hash, password)
+            hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-        if _hasher.check_needs_rehash(self.password_hash):
-            self.set_password(password)
+        if hasher.check_needs_rehash(self.password_hash):
+            self.set_password(password, hasher)
         return True
 
 
 class UserService:
-    def __init__(self, session: Session, clock: Clock) -> None:
+    def __init__(self, session: Session, clock: Clock, hasher: PasswordHasher | None = None) -> None:
         self.session = session
         self.clock = clock
+        self.hasher = hasher if hasher is not None else production_hasher()
 
     def add(
         self,
@@ -119,7 +147,7 @@ class UserService:
             active=True,
             created_at=self.clock.now(),
         )
-        user.set_password(password)
+        user.set_password(password, self.hasher)
         self.session.add(user)
         self.session.flush()
         return user
@@ -132,11 +160,11 @@ class UserService:
         user = self.by_username((username or "").strip())
         if user is None or not user.active:
             try:
-                _hasher.verify(_DUMMY_HASH, password or "")
+                self.hasher.verify(_dummy_hash(self.hasher), password or "")
             except VerificationError:
                 pass
             return None
-        if not user.check_password(password or ""):
+        if not user.check_password(password or "", self.hasher):
             return None
         self.session.flush()
         return user

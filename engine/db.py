@@ -6,7 +6,6 @@ request teardown commits.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,16 +16,19 @@ from sqlalchemy.orm import Session, sessionmaker
 DEFAULT_URL = "sqlite:///vsw.db"
 
 
-def database_url() -> str:
-    """``DATABASE_URL`` from the environment, or a local SQLite file."""
-    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+def database_url(url: str) -> str:
+    """``url`` as SQLAlchemy should open it: ``postgresql://`` becomes ``postgresql+psycopg://`` (psycopg 3).
+
+    Pure: the setting itself (``DATABASE_URL``, default :data:`DEFAULT_URL`) is read in ``app/settings.py``.
+    """
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    url = url or database_url()
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (normalised by :func:`database_url`); SQLite gets WAL and foreign keys."""
+    url = database_url(url)
     if url.startswith("sqlite"):
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", 30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 import casework  # noqa: F401  (registers the domain's tables on the shared metadata)
 import casework.escalations  # noqa: F401
@@ -10,15 +11,25 @@ import casework.records  # noqa: F401
 import casework.rules  # noqa: F401
 import casework.users  # noqa: F401
 import notifications.models  # noqa: F401
-from engine.db import database_url, make_engine
+from engine.db import make_engine
 from engine.models import Base
 
 config = context.config
 target_metadata = Base.metadata
 
 
+def database_url() -> str:
+    """The URL the caller gave (``vsw db upgrade``, the tests), else ``DATABASE_URL`` (read in app/settings.py)."""
+    given = config.attributes.get("url")
+    if given:
+        return str(given)
+    from app.settings import Settings
+
+    return Settings.from_env().database_url
+
+
 def run_migrations_offline() -> None:
-    url = config.attributes.get("url") or database_url()
+    url = database_url()
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -29,13 +40,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.attributes.get("url") or database_url())
+    engine = make_engine(database_url())
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()

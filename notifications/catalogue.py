@@ -3,14 +3,14 @@
 Each notification has ``templates/<name>/subject.txt``, ``body.txt`` and ``body.html``. The HTML is
 autoescaped; the text and subject are not (they are never shown as HTML). Every template gets the
 context the caller gave plus ``recipient`` (a :class:`~notifications.directory.Recipient`), ``link``
-(``VSW_BASE_URL`` + the context's ``path``) and ``base_url``; the filters ``uk_date`` and
-``uk_datetime`` write dates for a UK reader ("Tuesday 1 December 2026"), and ``uk_due`` a
-deadline's last day (one overdue from midnight is due by the day before).
+(the caller's base URL + the context's ``path``) and ``base_url``. The base URL is the deployment's
+``VSW_BASE_URL`` (read in ``app/settings.py`` and passed down), else :data:`DEFAULT_BASE_URL`. The
+filters ``uk_date`` and ``uk_datetime`` write dates for a UK reader ("Tuesday 1 December 2026"), and
+``uk_due`` a deadline's last day (one overdue from midnight is due by the day before).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -117,14 +117,11 @@ _TEXT = _environment(autoescape=False)
 _HTML = _environment(autoescape=True)
 
 
-def base_url() -> str:
-    return os.environ.get("VSW_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
-
-
 def link_for(path: str, base: str | None = None) -> str:
+    """``path`` under ``base`` (default :data:`DEFAULT_BASE_URL`); a full address is kept as it is."""
     if path.startswith(("http://", "https://")):
         return path
-    return (base or base_url()).rstrip("/") + "/" + path.lstrip("/")
+    return (base or DEFAULT_BASE_URL).rstrip("/") + "/" + path.lstrip("/")
 
 
 def notification_type(name: str) -> NotificationType:
@@ -142,7 +139,7 @@ def render(name: str, context: Mapping[str, Any], *, base: str | None = None) ->
     if missing:
         raise NotificationError(f"Notification {name!r} needs {', '.join(missing)} in its context")
     link = link_for(str(context["path"]), base)
-    values = {**context, "link": link, "base_url": (base or base_url()).rstrip("/")}
+    values = {**context, "link": link, "base_url": (base or DEFAULT_BASE_URL).rstrip("/")}
     try:
         subject = _TEXT.get_template(f"{name}/subject.txt").render(values)
         text = _TEXT.get_template(f"{name}/body.txt").render(values)

@@ -46,7 +46,7 @@ def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failure: 1, 2, 4, 8 … minutes, never more than 6 hours."""
     if attempts < 1:
         return timedelta(0)
-    return min(BACKOFF_BASE * 2 ** min(attempts - 1, 30), BACKOFF_CAP)
+    return min(BACKOFF_BASE * (1 << min(attempts - 1, 30)), BACKOFF_CAP)  # 1 << n is 2 ** n, typed int
 
 
 @dataclass

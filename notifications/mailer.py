@@ -1,29 +1,27 @@
-"""Handing a rendered message to a mail server (SMTP), configured from the environment.
+"""Handing a rendered message to a mail server (SMTP), or not.
 
-``VSW_MAIL_BACKEND``: ``smtp`` (the default when ``VSW_SMTP_HOST`` is set), ``log`` (writes each
-message to the log and counts it as sent: for the demo) or ``disabled`` (the default when no host is
-set: email rows stay pending, in-app notifications still work).
+The backend is one of :data:`MAIL_BACKENDS`: ``smtp`` (through :class:`SmtpSettings`), ``log`` (writes
+each message to the log and counts it as sent: for the demo) or ``disabled`` (email rows stay pending,
+in-app notifications still work). :func:`make_mailer` builds one; the settings themselves
+(``VSW_MAIL_BACKEND``, ``VSW_SMTP_*``) are read and checked in ``app/settings.py``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Protocol
 
-from engine.errors import InvalidData
-
 from .errors import MailError
 
 log = logging.getLogger("vsw.notifications.mail")
 SECURITY = ("none", "starttls", "tls")
+MAIL_BACKENDS = ("smtp", "log", "disabled")
 
 
 @dataclass(frozen=True)
@@ -54,37 +52,6 @@ class SmtpSettings:
     password: str | None = None
     mail_from: str = "Virtual School Workflow <no-reply@localhost>"
     timeout_seconds: float = 30.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings:
-        """InvalidData naming the variable when a value is not usable."""
-        env = os.environ if env is None else env
-        errors: dict[str, list[str]] = {}
-        port = _number(env, "VSW_SMTP_PORT", "25", int, errors)
-        timeout = _number(env, "VSW_SMTP_TIMEOUT_SECONDS", "30", float, errors)
-        security = env.get("VSW_SMTP_SECURITY", "none").strip().lower() or "none"
-        if security not in SECURITY:
-            errors["VSW_SMTP_SECURITY"] = ["Use none, starttls or tls."]
-        host = env.get("VSW_SMTP_HOST", "").strip()
-        if not host:
-            errors["VSW_SMTP_HOST"] = ["Set the mail server's host name."]
-        if errors:
-            raise InvalidData(errors, "The SMTP settings are not valid")
-        return cls(host=host, port=int(port), security=security, user=env.get("VSW_SMTP_USER") or None,
-                   password=env.get("VSW_SMTP_PASSWORD") or None,
-                   mail_from=env.get("VSW_MAIL_FROM") or cls.mail_from, timeout_seconds=float(timeout))
-
-
-def _number(env: Mapping[str, str], name: str, default: str, kind: type, errors: dict[str, list[str]]) -> float:
-    raw = env.get(name, default).strip() or default
-    try:
-        value = kind(raw)
-    except ValueError:
-        errors[name] = [f"Give a number, not {raw!r}."]
-        return 0
-    if value <= 0 or (name == "VSW_SMTP_PORT" and value > 65535):
-        errors[name] = [f"{raw} is out of range."]
-    return float(value)
 
 
 def build_email(mail: OutgoingMail, mail_from: str) -> EmailMessage:
@@ -152,14 +119,15 @@ class DisabledMailer:
         raise MailError("email delivery is disabled (VSW_SMTP_HOST is not set)")
 
 
-def mailer_from_env(env: Mapping[str, str] | None = None) -> Mailer:
-    env = os.environ if env is None else env
-    backend = env.get("VSW_MAIL_BACKEND", "").strip().lower() or ("smtp" if env.get("VSW_SMTP_HOST") else "disabled")
+def make_mailer(backend: str, smtp: SmtpSettings | None = None) -> Mailer:
+    """The mailer for ``backend`` (one of :data:`MAIL_BACKENDS`); ``smtp`` is needed for ``smtp``."""
     if backend == "smtp":
-        return SmtpMailer(SmtpSettings.from_env(env))
+        if smtp is None:
+            raise ValueError("the smtp mail backend needs SMTP settings (VSW_SMTP_HOST)")
+        return SmtpMailer(smtp)
     if backend == "log":
         return LogMailer()
     if backend == "disabled":
         log.warning("email delivery is disabled: VSW_SMTP_HOST is not set; emails stay queued, in-app still works")
         return DisabledMailer()
-    raise InvalidData({"VSW_MAIL_BACKEND": ["Use smtp, log or disabled."]}, "The mail settings are not valid")
+    raise ValueError(f"unknown mail backend {backend!r}: use {', '.join(MAIL_BACKENDS)}")

@@ -5,13 +5,17 @@ APScheduler is only the loop: a memory job store, jobs defined in code, each wit
 (passes missed while busy or asleep collapse into one) and ``misfire_grace_time=None``
 (a late pass still runs). Nothing is lost that way, because each pass does all the
 work that is due in our tables, however late it is.
+
+Each runner takes the database URL (for the SQLite one-scheduler lock) and a function that builds the
+:class:`Jobs`, called once the lock is held; the composition root (``app.wiring.scheduler_jobs``)
+builds the shipped ones.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -21,33 +25,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine.clock import SystemClock
-from engine.db import database_url, make_engine, session_factory
-
 from .guard import SchedulerLock
-from .jobs import FIRE_TIMERS, Jobs, JobSpec
+from .jobs import FIRE_TIMERS, Jobs
 
 log = logging.getLogger("vsw.scheduler")
 
 POOL = {"pool_size": 2, "max_overflow": 2}
-"""A scheduler runs one pass of each job at a time: two connections, four at most."""
+"""A scheduler runs one pass of each job at a time: two connections, four at most (PostgreSQL)."""
 
-
-def default_jobs(extra: Iterable[JobSpec] | None = None, *, interval_seconds: int = 30, batch: int = 50,
-                 url: str | None = None) -> Jobs:
-    """The jobs against ``DATABASE_URL`` (or ``url``) with the shipped runtime and the system clock:
-    firing timers, plus the domain's jobs (notifications, digests, reminders, termly reviews)
-    unless ``extra`` says otherwise."""
-    from casework.jobs import domain_jobs
-    from casework.runtime import build_runtime
-
-    target = url or database_url()
-    engine = make_engine(target) if target.startswith("sqlite") else make_engine(target, **POOL)
-    factory = session_factory(engine)
-    if extra is None:
-        extra = [JobSpec(name, fn, seconds) for name, fn, seconds in domain_jobs()]
-    return Jobs(factory, build_runtime(factory), SystemClock(), extra,
-                timer_seconds=interval_seconds, batch=batch)
+BuildJobs = Callable[[], Jobs]
+"""Builds the scheduler's jobs; called once the scheduler holds its lock."""
 
 
 def configure(scheduler: BaseScheduler, jobs: Jobs) -> None:
@@ -63,12 +50,10 @@ def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def run_blocking_scheduler(interval_seconds: int = 30, jobs: Jobs | None = None, *,
-                           url: str | None = None, batch: int = 50) -> None:
+def run_blocking_scheduler(url: str, build_jobs: BuildJobs) -> None:
     """``vsw scheduler``: runs until stopped (Ctrl+C or SIGTERM). Raises AnotherSchedulerRunning on SQLite."""
-    target = url or database_url()
-    with SchedulerLock(target):
-        jobs = jobs or default_jobs(interval_seconds=interval_seconds, batch=batch, url=target)
+    with SchedulerLock(url):
+        jobs = build_jobs()
         scheduler = BlockingScheduler(timezone="UTC")
         configure(scheduler, jobs)
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -82,25 +67,21 @@ def run_blocking_scheduler(interval_seconds: int = 30, jobs: Jobs | None = None,
             signal.signal(signal.SIGTERM, previous)
 
 
-def run_once(jobs: Jobs | None = None, *, url: str | None = None, batch: int = 50) -> dict[str, Any]:
+def run_once(url: str, build_jobs: BuildJobs) -> dict[str, Any]:
     """``vsw scheduler --once``: every job once, then return (for cron, or after downtime by hand)."""
-    target = url or database_url()
-    with SchedulerLock(target):
-        jobs = jobs or default_jobs(batch=batch, url=target)
-        return jobs.run_all_once()
+    with SchedulerLock(url):
+        return build_jobs().run_all_once()
 
 
-def start_background_scheduler(interval_seconds: int = 30, jobs: Jobs | None = None, *,
-                               url: str | None = None) -> BackgroundScheduler:
+def start_background_scheduler(url: str, build_jobs: BuildJobs) -> BackgroundScheduler:
     """The scheduler in this process (``vsw serve --with-scheduler``, ``vsw demo``): one machine only.
 
     Raises AnotherSchedulerRunning on SQLite if a scheduler already runs; the lock is
     held until the scheduler shuts down (or the process ends).
     """
-    target = url or database_url()
-    lock = SchedulerLock(target).acquire()
+    lock = SchedulerLock(url).acquire()
     try:
-        jobs = jobs or default_jobs(interval_seconds=interval_seconds, url=target)
+        jobs = build_jobs()
         scheduler = BackgroundScheduler(timezone="UTC")
         configure(scheduler, jobs)
         scheduler.add_listener(lambda _event: lock.release(), EVENT_SCHEDULER_SHUTDOWN)
@@ -108,5 +89,6 @@ def start_background_scheduler(interval_seconds: int = 30, jobs: Jobs | None = N
     except BaseException:
         lock.release()
         raise
-    log.info("in-process scheduler started: %s every %ss", FIRE_TIMERS, interval_seconds)
+    timers = next(spec for spec in jobs.specs() if spec.name == FIRE_TIMERS)
+    log.info("in-process scheduler started: %s every %ss", FIRE_TIMERS, timers.seconds)
     return scheduler

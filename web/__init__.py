@@ -1,4 +1,8 @@
-"""The Flask app factory (flaskr style): ``create_app(test_config=None)``.
+"""The Flask app factory (flaskr style): ``create_app(test_config=None, settings=None)``.
+
+The production app is built by the composition root, ``app.wiring.create_web_app()``, which passes the
+deployment's settings and the domain's runtime; tests pass a ``test_config`` instead. This package
+never reads the environment.
 
 One SQLAlchemy session per request, committed once at the edge when the
 response is not an error, rolled back otherwise. Services only flush.
@@ -6,19 +10,18 @@ response is not an error, rolled back otherwise. Services only flush.
 
 from __future__ import annotations
 
-import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask, Response, g, request, send_from_directory
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
-from engine.db import database_url, make_engine, session_factory
+from engine.db import make_engine, session_factory
 
 from . import csrf, errors, filters
 
@@ -54,11 +57,36 @@ class ConfigError(RuntimeError):
     """The app was asked to start without something it needs."""
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+class WebSettings(Protocol):
+    """The deployment's settings the web app reads (``app.settings.Settings`` is one)."""
+
+    @property
+    def database_url(self) -> str: ...
+
+    @property
+    def secret_key(self) -> str | None: ...
+
+    @property
+    def insecure_cookies(self) -> bool: ...
+
+
+RuntimeBuilder = Callable[[sessionmaker[Session]], Any]
+"""Builds the app's engine runtime from its session maker (``app.wiring.build_runtime``)."""
+WebApp = Flask
+"""The app's type, for the composition root (``app/``), which imports no Flask itself."""
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettings | None = None, *,
+               build_runtime: RuntimeBuilder | None = None) -> Flask:
+    """The web app from ``settings`` (production: ``app.wiring.create_web_app``), or from ``test_config``,
+    whose keys (``DATABASE_URL``, ``SECRET_KEY``, ``VSW_RUNTIME``, ``VSW_FORMS``, ``VSW_CLOCK`` …) win."""
+    if test_config is None and settings is None:
+        raise ConfigError("create_app() was given no settings: serve 'app.wiring:create_web_app()' "
+                          "(see docs/deployment.md)")
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("VSW_SECRET_KEY"),
-        DATABASE_URL=None,
+        SECRET_KEY=settings.secret_key if settings is not None else None,
+        DATABASE_URL=settings.database_url if settings is not None else None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="vsw_session",
@@ -71,7 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     relaxed = bool(app.config.get("TESTING") or app.config.get("DEBUG"))
     if "SESSION_COOKIE_SECURE" not in (test_config or {}):
         # Secure cookies need HTTPS; VSW_INSECURE_COOKIES=1 is for plain-HTTP demos only.
-        insecure = os.environ.get("VSW_INSECURE_COOKIES") == "1"
+        insecure = settings is not None and settings.insecure_cookies
         app.config["SESSION_COOKIE_SECURE"] = not (relaxed or insecure)
     if not app.config["SECRET_KEY"]:
         if not relaxed:
@@ -82,23 +110,31 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             )
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
-    db_engine = make_engine(app.config["DATABASE_URL"] or database_url())
+    if not app.config["DATABASE_URL"]:
+        raise ConfigError("No DATABASE_URL: give the app its settings (app.wiring.create_web_app) "
+                          "or DATABASE_URL in test_config")
+    db_engine = make_engine(app.config["DATABASE_URL"])
     sessions = session_factory(db_engine)
     app.extensions["vsw"] = WebState(
         engine=db_engine,
         sessions=sessions,
-        runtime=app.config["VSW_RUNTIME"] or _build_runtime(app.config["VSW_FORMS"], sessions),
+        runtime=app.config["VSW_RUNTIME"] or _build_runtime(app.config["VSW_FORMS"], sessions, build_runtime),
         clock=app.config["VSW_CLOCK"] or SystemClock(),
     )
+
+    from casework.users import production_hasher
+
+    # One password hasher for signing in and adding users (tests give a cheap one).
+    app.extensions["vsw_password_hasher"] = app.config.get("VSW_PASSWORD_HASHER") or production_hasher()
 
     csrf.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    app.after_request(_commit_or_roll_back)
     app.after_request(_security_headers)
+    app.after_request(_commit_or_roll_back)  # registered last, so it runs first: its error page gets the headers
     app.teardown_request(_close_session)
 
-    from . import auth, children, escalations, instances, notices, tasks
+    from . import auth, children, escalations, incidents, instances, notices, tasks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
@@ -106,6 +142,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(children.bp)
     app.register_blueprint(escalations.bp)
     app.register_blueprint(notices.bp)
+    app.register_blueprint(incidents.bp)
     app.context_processor(notices.nav_context)
     auth.init_app(app)
 
@@ -117,19 +154,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _build_runtime(forms: Mapping[str, Any] | None, sessions: Any) -> Any:
-    """The service's runtime (forms, school-term calendar, access rules), or one with only ``forms``."""
+def _build_runtime(forms: Mapping[str, Any] | None, sessions: sessionmaker[Session],
+                   build_runtime: RuntimeBuilder | None) -> Any:
+    """A runtime with only ``forms`` (tests), else the service's own from ``build_runtime``."""
     if forms is not None:
         from engine.runtime import Runtime
 
         return Runtime(forms=dict(forms))
-    from casework.runtime import build_runtime
-
+    if build_runtime is None:
+        raise ConfigError("No runtime: give VSW_RUNTIME or VSW_FORMS in test_config, "
+                          "or build the app with app.wiring.create_web_app()")
     return build_runtime(sessions)
 
 
 def _commit_or_roll_back(response: Response) -> Response:
-    """The edge of the unit of work: an error response changes nothing."""
+    """The edge of the unit of work: an error response changes nothing; a failed commit is a 409 or 503."""
     session: Session | None = g.pop("db", None)
     if session is not None:
         try:
@@ -137,6 +176,8 @@ def _commit_or_roll_back(response: Response) -> Response:
                 session.commit()
             else:
                 session.rollback()
+        except Exception as exc:  # never a raw 500: a lost race or an unreachable database (web/errors.py)
+            return errors.failed_commit(exc)
         finally:
             session.close()
     return response

@@ -31,7 +31,9 @@ def clock() -> Clock:
 
 
 def users() -> UserService:
-    return UserService(db(), clock())
+    """The users, hashing passwords with the app's hasher (``VSW_PASSWORD_HASHER``; production strength
+    unless a test gives a cheap one). Signing in rehashes a password made with other parameters."""
+    return UserService(db(), clock(), current_app.extensions["vsw_password_hasher"])
 
 
 def workflow() -> Any:
@@ -41,7 +43,8 @@ def workflow() -> Any:
 
 
 def current_user() -> User | None:
-    return g.get("user")
+    user: User | None = g.get("user")
+    return user
 
 
 def actor() -> Actor:

@@ -1,16 +1,28 @@
 """Error pages: engine errors and HTTP errors as GOV.UK pages, or JSON when asked.
 
-No page ever shows a traceback; unexpected errors are logged and answered 500.
+No page ever shows a traceback; unexpected errors are logged and answered 500. An engine error of
+status 500 or more is logged with its message and answered with the generic page of its status: its
+message is for the operator, not the user.
+
+A database failure, in a view or when the request commits, is answered like the engine's own errors:
+a lost race (a unique row taken, a stale version, a serialization failure or deadlock, SQLite busy)
+is 409 Conflict and a database that cannot be reached is 503 Unavailable. Nothing of the request is
+saved either way.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, session
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from engine.errors import EngineError
+from engine.errors import Conflict, EngineError, Unavailable
+
+logger = logging.getLogger(__name__)
 
 TITLES = {
     400: "There is a problem with your request",
@@ -20,7 +32,11 @@ TITLES = {
     405: "You cannot do that here",
     409: "Someone else got there first",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
 }
+SERVER_ERROR = "Try again later. If it keeps happening, contact your system administrator."
+CONCURRENT_CHANGE = "Someone else changed this at the same time: nothing was saved; try again."
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialization failure, deadlock, lock not available
 
 
 def wants_json() -> bool:
@@ -47,14 +63,57 @@ def error_response(status: int, message: str, errors: dict[str, Any] | None = No
 
 
 def _engine_error(exc: EngineError) -> Response:
-    return error_response(exc.status, exc.message, getattr(exc, "errors", None))
+    errors = getattr(exc, "errors", None)
+    if exc.status >= 500:
+        logger.error("%s (%d) on %s %s: %s%s", type(exc).__name__, exc.status, request.method, request.path,
+                     exc.message, f" {errors}" if errors else "", exc_info=exc)
+        return error_response(exc.status, SERVER_ERROR)
+    return error_response(exc.status, exc.message, errors)
+
+
+def database_error(exc: SQLAlchemyError) -> EngineError | None:
+    """The engine error a failed statement or commit stands for (Conflict or Unavailable), or None: a bug."""
+    if isinstance(exc, (IntegrityError, StaleDataError)):
+        return Conflict(CONCURRENT_CHANGE)
+    if isinstance(exc, DBAPIError):
+        reason = str(exc.orig)
+        if getattr(exc.orig, "sqlstate", None) in CONFLICT_SQLSTATES:
+            return Conflict(CONCURRENT_CHANGE)
+        if isinstance(exc, OperationalError) and ("locked" in reason.lower() or "busy" in reason.lower()):
+            return Conflict(CONCURRENT_CHANGE)  # SQLite: another writer held the database too long
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            return Unavailable(f"The database cannot be reached: {reason.strip()}")
+    return None
+
+
+def _database_error(exc: SQLAlchemyError) -> Response:
+    mapped = database_error(exc)
+    if mapped is None:
+        raise exc  # a bug: Flask logs it and answers 500, like any unexpected error
+    mapped.__cause__ = exc
+    return _engine_error(mapped)
+
+
+def failed_commit(exc: Exception) -> Response:
+    """The answer when the request's commit (or rollback) raised ``exc``: 409, 503, or a logged 500.
+
+    The session cookie is not rewritten either, so a sign-in whose commit failed leaves no one signed in."""
+    session.modified = False
+    if isinstance(exc, EngineError):
+        return _engine_error(exc)
+    mapped = database_error(exc) if isinstance(exc, SQLAlchemyError) else None
+    if mapped is None:
+        logger.error("The commit of %s %s failed", request.method, request.path, exc_info=exc)
+        return error_response(500, SERVER_ERROR)
+    mapped.__cause__ = exc
+    return _engine_error(mapped)
 
 
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if isinstance(exc, InternalServerError) or status >= 500:
         # Flask has already logged the original exception; the page never shows it.
-        message = "Try again later. If it keeps happening, contact your system administrator."
+        message = SERVER_ERROR
     elif status == 404:
         message = "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."
     elif status == 405:
@@ -70,4 +129,5 @@ def _http_error(exc: HTTPException) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(EngineError, _engine_error)
+    app.register_error_handler(SQLAlchemyError, _database_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -12,13 +12,14 @@ from casework.records import Child, School
 from casework.schools import SchoolService
 from casework.users import User, UserService
 from engine.clock import Clock
+from tests.hashing import FAST_HASHER
 
 LA = "935"
 PASSWORD = "a long enough secret"
 
 
 def add_user(session: Session, clock: Clock, username: str, roles: list[str], **extra: Any) -> User:
-    return UserService(session, clock).add(
+    return UserService(session, clock, FAST_HASHER).add(
         username=username,
         display_name=username.title(),
         email=f"{username}@la.example",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from notifications.directory import Recipient
 from notifications.errors import NotificationError
 
 DORA = Recipient("dora", "dora@school.example", "Dora <Teacher>")
-SAMPLES = {
+SAMPLES: dict[str, dict[str, Any]] = {
     "task_assigned": {"child_ref": "C-1001", "child_name": "Amy", "task_title": "Review the PEP",
                       "due_at": "2026-12-03T17:00:00+00:00", "path": "/tasks/t-1"},
     "task_due_soon": {"child_ref": "C-1001", "child_name": "Amy", "task_title": "Review the PEP",
@@ -64,10 +65,12 @@ def test_uk_dates_read_a_utc_time_in_london_time() -> None:
     assert uk_datetime(datetime(2027, 6, 1, 23, 30, tzinfo=UTC)) == "Wednesday 2 June 2027 at 12:30am"
 
 
-def test_the_link_uses_vsw_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VSW_BASE_URL", "https://schools.example.gov.uk/")
-    rendered = render("task_assigned", {**SAMPLES["task_assigned"], "recipient": DORA})
+def test_the_link_starts_with_the_base_url_the_caller_gives_else_the_local_default() -> None:
+    context = {**SAMPLES["task_assigned"], "recipient": DORA}
+    rendered = render("task_assigned", context, base="https://schools.example.gov.uk/")
     assert rendered.link == "https://schools.example.gov.uk/tasks/t-1"
+    assert "https://schools.example.gov.uk/tasks/t-1" in rendered.text
+    assert render("task_assigned", context).link == "http://localhost:5000/tasks/t-1"
 
 
 def test_text_parts_are_not_html_escaped() -> None:

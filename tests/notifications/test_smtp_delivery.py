@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import FrozenClock
 from engine.db import unit_of_work
-from engine.errors import Conflict, InvalidData
+from engine.errors import Conflict
 from notifications.delivery import backoff, dead_letters, deliver_pending, retry_dead
-from notifications.mailer import DisabledMailer, LogMailer, SmtpMailer, SmtpSettings, mailer_from_env
+from notifications.mailer import DisabledMailer, LogMailer, SmtpMailer, SmtpSettings, make_mailer
 from notifications.models import OutboxMessage
 from notifications.notifier import Notifier
 from tests.notifications.conftest import SmtpServer, UserDirectory, task_context
@@ -145,7 +145,7 @@ def test_with_no_mail_server_configured_email_stays_queued_and_nothing_fails(
     factory: sessionmaker[Session], clock: FrozenClock, directory: UserDirectory
 ) -> None:
     queue(factory, clock, directory, "sam")
-    mailer = mailer_from_env({})
+    mailer = make_mailer("disabled")
     assert isinstance(mailer, DisabledMailer)
     report = deliver_pending(factory, clock, mailer)
     assert report.disabled and report.sent == report.failed == 0
@@ -156,26 +156,18 @@ def test_the_log_backend_counts_mail_as_sent_for_the_demo(
     factory: sessionmaker[Session], clock: FrozenClock, directory: UserDirectory
 ) -> None:
     queue(factory, clock, directory, "sam")
-    mailer = mailer_from_env({"VSW_MAIL_BACKEND": "log"})
+    mailer = make_mailer("log")
     assert isinstance(mailer, LogMailer)
     assert deliver_pending(factory, clock, mailer).sent == 1
     assert [m.to_email for m in mailer.sent] == ["sam@la.example"]
 
 
-def test_smtp_settings_are_read_from_the_environment() -> None:
-    mailer = mailer_from_env({"VSW_SMTP_HOST": "smtp.la.example", "VSW_SMTP_PORT": "587",
-                              "VSW_SMTP_SECURITY": "STARTTLS", "VSW_SMTP_USER": "vsw", "VSW_SMTP_PASSWORD": "pw",
-                              "VSW_MAIL_FROM": "VSW <vsw@la.example>", "VSW_SMTP_TIMEOUT_SECONDS": "12.5"})
-    assert isinstance(mailer, SmtpMailer)
-    assert mailer.settings == SmtpSettings("smtp.la.example", 587, "starttls", "vsw", "pw", "VSW <vsw@la.example>",
-                                           12.5)
+def test_the_smtp_backend_sends_with_the_settings_it_is_given() -> None:
+    settings = SmtpSettings("smtp.la.example", 587, "starttls", "vsw", "pw", "VSW <vsw@la.example>", 12.5)
+    mailer = make_mailer("smtp", settings)
+    assert isinstance(mailer, SmtpMailer) and mailer.settings == settings
 
 
-def test_bad_smtp_settings_are_refused_naming_each_variable() -> None:
-    with pytest.raises(InvalidData) as refused:
-        mailer_from_env({"VSW_SMTP_HOST": "smtp.la.example", "VSW_SMTP_PORT": "abc", "VSW_SMTP_SECURITY": "ssl3",
-                         "VSW_SMTP_TIMEOUT_SECONDS": "-1"})
-    assert sorted(refused.value.errors) == ["VSW_SMTP_PORT", "VSW_SMTP_SECURITY", "VSW_SMTP_TIMEOUT_SECONDS"]
-    with pytest.raises(InvalidData) as refused:
-        mailer_from_env({"VSW_MAIL_BACKEND": "pigeon"})
-    assert list(refused.value.errors) == ["VSW_MAIL_BACKEND"]
+def test_an_unknown_mail_backend_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown mail backend 'pigeon': use smtp, log, disabled"):
+        make_mailer("pigeon")

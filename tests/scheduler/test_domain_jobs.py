@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.settings import Settings
+from app.wiring import domain_jobs
 from casework.escalations import Escalation
-from casework.jobs import domain_jobs
 from engine.clock import FrozenClock
 from engine.models import AuditEvent
 from scheduler import Jobs, JobSpec
@@ -37,7 +38,8 @@ def _walk(factory: sessionmaker[Session], smtp_server: SmtpServer) -> None:
     for n, born in enumerate(("2016-03-14", "2015-05-02", "2014-07-20")):
         world.child(f"C-{n}", born=born)
     mailer = smtp_server.mailer()
-    jobs = Jobs(factory, world.runtime, clock, [JobSpec(n, fn, s) for n, fn, s in domain_jobs(mailer)])
+    extra = [JobSpec(n, fn, s) for n, fn, s in domain_jobs(Settings(), mailer)]
+    jobs = Jobs(factory, world.runtime, clock, extra)
     jobs.run_all_once()  # the term starts: three reviews open, due by Friday 23 October
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Escalation)) == 0

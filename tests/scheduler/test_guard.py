@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.cli import main
 from engine.runtime import Runtime
 from scheduler import AnotherSchedulerRunning, Jobs, SchedulerLock, start_background_scheduler
 from tests.conftest import ROOT, migrate
-from web.cli import main
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_a_second_scheduler_on_the_same_sqlite_file_is_refused_with_one_clear_li
 def test_a_running_scheduler_process_holds_the_lock_until_it_stops(sqlite_db) -> None:  # type: ignore[no-untyped-def]
     url, path = sqlite_db
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "web.cli", "scheduler", "--interval", "3600"]
+    command = [sys.executable, "-m", "app.cli", "scheduler", "--interval", "3600"]
     first = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
         started = threading.Event()
@@ -90,7 +90,7 @@ def test_serve_with_scheduler_refuses_to_start_a_second_scheduler_on_sqlite(sqli
 
 def test_the_in_process_scheduler_holds_the_lock_until_it_shuts_down(sqlite_db, factory, clock) -> None:  # type: ignore[no-untyped-def]
     url, _ = sqlite_db
-    background = start_background_scheduler(jobs=Jobs(factory, Runtime(), clock), url=url)
+    background = start_background_scheduler(url, lambda: Jobs(factory, Runtime(), clock))
     try:
         with pytest.raises(AnotherSchedulerRunning):
             SchedulerLock(url).acquire()

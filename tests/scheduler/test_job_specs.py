@@ -31,8 +31,12 @@ def test_each_job_runs_in_apscheduler_once_at_a_time_coalesced_and_never_dropped
 
 def test_a_failing_job_is_logged_and_counted_and_the_other_jobs_still_run(factory, clock, caplog) -> None:  # type: ignore[no-untyped-def]
     seen: list[Any] = []
-    jobs = Jobs(factory, Runtime(), clock, [JobSpec("deliver_notifications", broken, 30),
-                                            JobSpec("count", lambda f, r, c: seen.append(c.now()) or "ok", 60)])
+
+    def count(f: Any, r: Any, c: Any) -> str:
+        seen.append(c.now())
+        return "ok"
+
+    jobs = Jobs(factory, Runtime(), clock, [JobSpec("deliver_notifications", broken, 30), JobSpec("count", count, 60)])
     with caplog.at_level(logging.ERROR, logger="vsw.scheduler"):
         results = jobs.run_all_once()
         jobs.run("deliver_notifications")

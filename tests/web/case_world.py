@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import FrozenClock
 from tests.casework.records_support import LA, PASSWORD, add_child, add_user
 from tests.casework.world import World
+from tests.hashing import FAST_HASHER
 from web import create_app
 
 __all__ = ["LA", "PASSWORD", "build_world", "build_app"]
@@ -53,5 +54,6 @@ def build_app(db_url: str, clock: FrozenClock, world: World) -> Flask:
         "DATABASE_URL": db_url,
         "VSW_CLOCK": clock,
         "VSW_RUNTIME": world.runtime,
+        "VSW_PASSWORD_HASHER": FAST_HASHER,
     })
 

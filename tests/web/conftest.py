@@ -14,6 +14,7 @@ from engine.db import unit_of_work
 from engine.models import ProcessInstance
 from engine.runtime import Actor, Runtime
 from engine.service import WorkflowService
+from tests.hashing import FAST_HASHER
 from web import create_app
 
 from .support import BPMN_DIR, CHILD, FORMS, PASSWORD, PROCESS_ID, USERS
@@ -32,6 +33,7 @@ def app_config(db_url: str, clock: FrozenClock, runtime: Runtime) -> dict[str, o
         "DATABASE_URL": db_url,
         "VSW_CLOCK": clock,
         "VSW_RUNTIME": runtime,
+        "VSW_PASSWORD_HASHER": FAST_HASHER,
     }
 
 
@@ -41,7 +43,7 @@ def app(app_config: dict[str, object], clock: FrozenClock, runtime: Runtime) -> 
     app = create_app(app_config)
     with unit_of_work(app.extensions["vsw"].sessions) as session:
         WorkflowService(session, clock, runtime).deploy_directory(BPMN_DIR)
-        users = UserService(session, clock)
+        users = UserService(session, clock, FAST_HASHER)
         for username, (name, roles) in USERS.items():
             users.add(username, name, f"{username}@la.example", PASSWORD, roles, "LA-100")
     yield app

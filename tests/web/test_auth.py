@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
+from app.settings import Settings
 from web import ConfigError, create_app
 
 from .support import PASSWORD, csrf_token, login
@@ -106,11 +108,15 @@ def test_app_refuses_to_start_without_a_secret_key_outside_testing(
         create_app({"DATABASE_URL": db_url, "VSW_RUNTIME": object()})
 
 
-def test_secret_key_comes_from_the_environment_and_cookies_are_secure_in_production(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("VSW_SECRET_KEY", "from-the-environment")
-    app = create_app({"DATABASE_URL": db_url, "VSW_RUNTIME": object()})
-    assert app.config["SECRET_KEY"] == "from-the-environment"
+def test_secret_key_and_database_come_from_the_settings_and_cookies_are_secure_in_production(db_url: str) -> None:
+    settings = Settings(database_url=db_url, secret_key="from-the-settings")
+    app = create_app({"VSW_RUNTIME": object()}, settings)
+    assert app.config["SECRET_KEY"] == "from-the-settings"
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert str(app.extensions["vsw"].engine.url) == make_url(db_url).render_as_string(hide_password=True)
     app.extensions["vsw"].engine.dispose()
+
+
+def test_the_app_refuses_to_start_with_neither_settings_nor_a_test_config() -> None:
+    with pytest.raises(ConfigError, match="app.wiring:create_web_app"):
+        create_app()

@@ -8,17 +8,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from casework.users import UserService
 from engine.clock import FrozenClock
 from engine.db import unit_of_work
 from notifications.models import InAppMessage, NotificationPreference, OutboxMessage
+from tests.hashing import FAST_HASHER
 
 from .support import PASSWORD, csrf_token, login, post_form
 
 
-def _sessions(app: Flask):  # type: ignore[no-untyped-def]
-    return app.extensions["vsw"].sessions
+def _sessions(app: Flask) -> sessionmaker[Session]:
+    sessions: sessionmaker[Session] = app.extensions["vsw"].sessions
+    return sessions
 
 
 def add_message(app: Flask, clock: FrozenClock, username: str, subject: str, minutes_ago: int,
@@ -67,7 +70,7 @@ def messages(app: Flask, clock: FrozenClock) -> dict[str, int]:
 @pytest.fixture
 def admin(app: Flask, clock: FrozenClock) -> str:
     with unit_of_work(_sessions(app)) as session:
-        UserService(session, clock).add("ada", "Ada Admin", "ada@la.example", PASSWORD, ["admin"], "LA-100")
+        UserService(session, clock, FAST_HASHER).add("ada", "Ada Admin", "ada@la.example", PASSWORD, ["admin"], "LA-100")
     return "ada"
 
 

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from app.cli import main
 from casework.users import User
 from engine.db import make_engine, session_factory
 from engine.models import HumanTask, ProcessDefinition
-from web.cli import main
 
 BROKEN = Path(__file__).resolve().parents[1] / "engine" / "bpmn" / "review.bpmn"
 
@@ -83,6 +83,26 @@ def test_a_database_that_cannot_be_reached_is_one_clear_line(monkeypatch: pytest
     assert result.exit_code == 1
     assert result.output.startswith("Error: Database error (postgresql+psycopg://postgres@127.0.0.1:1/nowhere)")
     assert "Traceback" not in result.output
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable_and_help_still_works(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VSW_SMTP_HOST", "smtp.la.example")
+    monkeypatch.setenv("VSW_SMTP_PORT", "abc")
+    result = cli.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: The settings are not valid: VSW_SMTP_PORT: give a whole number, not 'abc'"]
+    assert cli.invoke(main, ["db", "--help"]).exit_code == 0
+
+
+def test_the_cli_uses_the_database_the_settings_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path}/named.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.output.strip() == f"Database at {url} is up to date."
+    assert (tmp_path / "named.db").exists()
 
 
 def test_demo_loads_staff_and_placement_moves_once(cli: CliRunner, db_url: str) -> None:

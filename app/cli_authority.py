@@ -6,15 +6,25 @@ Each command is one unit of work: all of it is saved, or (on any error) none of 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import unit_of_work
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def register(main: click.Group, one_line_errors: Any, factory: Any) -> None:
+
+class CommandDecorator(Protocol):
+    def __call__(self, command: F, /) -> F: ...
+
+
+def register(main: click.Group, one_line_errors: CommandDecorator,
+             factory: Callable[[], sessionmaker[Session]]) -> None:
+    """Add ``vsw authority`` to ``main``; ``factory`` opens the settings' database when a command runs."""
     @main.group()
     def authority() -> None:
         """An authority's rules and term dates (configurable data)."""

@@ -1,10 +1,13 @@
-"""``vsw``: the operator's command line. Each command is one transaction; errors are one line."""
+"""``vsw``: the operator's command line. Each command is one transaction; errors are one line.
+
+Each command reads the settings (:class:`~app.settings.Settings`) when it runs, so ``vsw --help``
+works whatever the environment holds; a bad setting is one line naming the variable.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -14,11 +17,12 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.cli_authority import register as register_authority_commands
+from app.settings import Settings, SettingsError
 from engine.clock import SystemClock
-from engine.db import database_url, make_engine, session_factory, unit_of_work
+from engine.db import make_engine, session_factory, unit_of_work
 from engine.errors import EngineError
 from engine.runtime import Actor
-from web.cli_authority import register as register_authority_commands
 
 F = TypeVar("F", bound=Callable[..., Any])
 ADMIN = Actor("cli", frozenset({"admin"}))
@@ -42,14 +46,26 @@ def one_line_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def settings() -> Settings:
+    """The settings, read from the environment once per command; a bad one is a one-line error."""
+    meta = click.get_current_context().meta
+    if "vsw.settings" not in meta:
+        try:
+            meta["vsw.settings"] = Settings.from_env()
+        except SettingsError as error:
+            raise click.ClickException(error.message) from None
+    chosen: Settings = meta["vsw.settings"]
+    return chosen
+
+
 def _safe_url() -> str:
     from sqlalchemy.engine import make_url
 
-    return make_url(database_url()).render_as_string(hide_password=True)
+    return make_url(settings().database_url).render_as_string(hide_password=True)
 
 
 def _factory() -> Any:
-    return session_factory(make_engine())
+    return session_factory(make_engine(settings().database_url))
 
 
 @click.group()
@@ -82,7 +98,7 @@ def upgrade_database() -> None:
 
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).resolve().parent))
-    config.attributes["url"] = database_url()
+    config.attributes["url"] = settings().database_url
     command.upgrade(config, "head")
 
 
@@ -91,13 +107,13 @@ def upgrade_database() -> None:
 @one_line_errors
 def deploy(path: Path | None) -> None:
     """Validate and deploy BPMN files (a file or a folder; default: the shipped processes)."""
-    from casework.runtime import build_runtime
+    from app.wiring import build_runtime
     from engine.service import WorkflowService
     from processes import PROCESS_DIR
 
     target = path or PROCESS_DIR
     with unit_of_work(_factory()) as session:
-        service = WorkflowService(session, SystemClock(), build_runtime(_factory()))
+        service = WorkflowService(session, SystemClock(), build_runtime(settings(), _factory()))
         if target.is_dir():
             deployed = service.deploy_directory(target, ADMIN)
         else:
@@ -140,21 +156,23 @@ def serve(host: str, port: int, with_scheduler: bool) -> None:
 
 
 def _serve(host: str, port: int, with_scheduler: bool, config: dict[str, Any] | None = None) -> None:
-    from web import ConfigError, create_app
+    from app.wiring import create_web_app, scheduler_jobs
+    from web import ConfigError
 
+    chosen = settings()
     try:
-        app = create_app(config)
+        web_app = create_web_app(chosen, config)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     if with_scheduler:
         from scheduler import AnotherSchedulerRunning, start_background_scheduler
 
         try:
-            start_background_scheduler()
+            start_background_scheduler(chosen.database_url, lambda: scheduler_jobs(chosen))
         except AnotherSchedulerRunning as error:
             raise click.ClickException(f"Not starting the in-process scheduler: {error.message} "
                                        "(or serve without --with-scheduler)") from None
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    web_app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
 @main.command()
@@ -166,13 +184,16 @@ def _serve(host: str, port: int, with_scheduler: bool, config: dict[str, Any] | 
 @one_line_errors
 def scheduler(interval: int, batch: int, once: bool) -> None:
     """Run the scheduler: fires due timers and runs the other jobs (see docs/deployment.md)."""
+    from app.wiring import scheduler_jobs
     from scheduler import FIRE_TIMERS, AnotherSchedulerRunning, JobFailed, run_blocking_scheduler, run_once
 
+    chosen = settings()
     try:
         if not once:
-            run_blocking_scheduler(interval, batch=batch)
+            run_blocking_scheduler(chosen.database_url,
+                                   lambda: scheduler_jobs(chosen, interval_seconds=interval, batch=batch))
             return
-        results = run_once(batch=batch)
+        results = run_once(chosen.database_url, lambda: scheduler_jobs(chosen, batch=batch))
     except AnotherSchedulerRunning as error:
         raise click.ClickException(error.message) from None
     timers = results.get(FIRE_TIMERS)
@@ -191,12 +212,12 @@ def scheduler(interval: int, batch: int, once: bool) -> None:
 @one_line_errors
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the schema, load a demo authority and serve it with the scheduler in-process."""
+    from app.wiring import build_runtime
     from casework.demo import DEMO_PASSWORD, STAFF, load_demo, open_escalations
-    from casework.runtime import build_runtime
 
     upgrade_database()
     factory, clock = _factory(), SystemClock()
-    runtime = build_runtime(factory)
+    runtime = build_runtime(settings(), factory)
     with unit_of_work(factory) as session:
         summary = load_demo(session, clock, runtime)
     with factory() as session:
@@ -208,7 +229,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     if not no_serve:
         click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
         # The demo runs on plain http://localhost with a secret made for this run only.
-        demo_config = {"SECRET_KEY": os.environ.get("VSW_SECRET_KEY") or secrets.token_hex(32),
+        demo_config = {"SECRET_KEY": settings().secret_key or secrets.token_hex(32),
                        "SESSION_COOKIE_SECURE": False}
         _serve(host, port, with_scheduler=True, config=demo_config)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.cli import main
 from casework.rules import rules_for
 from casework.terms import term_on
 from engine.db import make_engine, session_factory
-from web.cli import main
 
 
 @pytest.fixture
