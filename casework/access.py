@@ -23,9 +23,19 @@ who may act for a child (whom to notify) in one query. The single checks evaluat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, String, and_, exists, false, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    String,
+    and_,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from engine.access import Actor, Grant, KeyColumn, Scope, ScopedAccess
@@ -39,7 +49,8 @@ LA_WIDE_ROLES = frozenset(
 )
 UNRECORDED_KEY_ROLES = frozenset({"vsh", "manager", "admin"})
 
-Value = Any  # a Python value (one user) or an ``app_user`` column (every user)
+Value: TypeAlias = str | None | ColumnExpressionArgument[Any]
+"""A Python value (one user) or an ``app_user`` column (every user)."""
 
 
 def reach(role: str, username: Value, school_urn: Value, la_code: Value) -> ColumnElement[bool]:
@@ -106,8 +117,8 @@ class CaseAccess(ScopedAccess):
         query = select(User).where(User.active.is_(True), holds_role(role))
         if business_key is None:
             return query.order_by(User.username)
-        reached = exists().where(Child.ref == business_key,
-                                 reach(role, User.username, User.school_urn, User.la_code))
+        reached: ColumnElement[bool] = exists().where(
+            Child.ref == business_key, reach(role, User.username, User.school_urn, User.la_code))
         if role in self.unrecorded_key_roles:
             reached = or_(reached, unrecorded(literal(business_key, String())))
         return query.where(reached).order_by(User.username)

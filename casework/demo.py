@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,8 @@ from processes import PROCESS_DIR
 from .children import ChildService
 from .escalations import Escalation
 from .lifecycle import Casework
-from .records import Child, School
+from .processes import placement_move
+from .records import School
 from .rules import ensure_authority
 from .schools import SchoolService
 from .terms import has_own_term_dates, load_default_term_dates
@@ -108,8 +110,11 @@ def _upn(serial: int, birth_year: int) -> str:
     return check_letter(body) + body
 
 
-def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_limit_school_days: int = 10) -> DemoSummary:
-    """Seed the authority, its people and children, and start their processes; adds nothing twice."""
+def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_limit_school_days: int = 10,
+              hasher: PasswordHasher | None = None) -> DemoSummary:
+    """Seed the authority, its people and children, and start their processes; adds nothing twice.
+
+    The staff's passwords are hashed with ``hasher`` (production strength unless given)."""
     del school_place_limit_school_days  # the authority's rule decides (default 20 school days)
     today = clock.now().date()
     ensure_authority(session, DEMO_LA, DEMO_LA_NAME)
@@ -120,7 +125,7 @@ def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_lim
         if session.get(School, urn) is None:
             schools.add(ADMIN.user_id, urn=urn, name=name, school_type=kind, la_is_admission_authority=la_admits,
                         la_code=DEMO_LA, phase=phase)
-    users = UserService(session, clock)
+    users = UserService(session, clock, hasher)
     for username, name, role, school in STAFF:
         if users.by_username(username) is None:
             users.add(username, name, f"{username}@demo-council.example", DEMO_PASSWORD, [role], DEMO_LA,
@@ -160,7 +165,7 @@ def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_lim
     started = 0
     workflows = WorkflowService(session, clock, runtime)
     for child_ref in MOVES:
-        if workflows.instances(child_ref) and any(i.process_id == "placement_move"
+        if workflows.instances(child_ref) and any(i.process_id == placement_move.PROCESS_ID
                                                   for i in workflows.instances(child_ref)):
             continue
         child = children.get(child_ref)
@@ -177,10 +182,6 @@ def _birthday(today: date, age: int) -> date:
     """A date of birth that makes the child ``age`` today (born in March, or last year's)."""
     born = date(today.year - age, 3, 14)
     return born if born <= today else date(today.year - age - 1, 3, 14)
-
-
-def demo_children(session: Session) -> list[Child]:
-    return list(session.scalars(select(Child).where(Child.la_code == DEMO_LA).order_by(Child.ref)))
 
 
 def open_escalations(session: Session) -> int:

@@ -22,67 +22,18 @@ from engine.calendar import BusinessCalendar, due_by_day
 from engine.models import Base
 from engine.paging import PAGE_SIZE, Page, fetch_page
 
-KINDS: dict[str, str] = {
-    "no_school_place": "No school place",
-    "overdue_pep": "PEP overdue",
-    "overdue_action": "PEP action overdue",
-    "stalled_direction": "Admission or direction stalled",
-    "send_decision_overdue": "SEND decision overdue",
-    "area_notice_overdue": "Area authority not notified",
-}
-
 
 @dataclass(frozen=True)
 class Rule:
-    """Which escalation a manager task raises, and which steps resolve it."""
+    """Which escalation a manager task raises, and which steps (BPMN element ids) resolve it.
+
+    Each process's rules are in its glue module (:mod:`casework.processes`).
+    """
 
     kind: str
+    label: str
     resolved_by: frozenset[str]
     reason: str
-
-
-def _rule(kind: str, resolved_by: set[str], reason: str) -> Rule:
-    return Rule(kind, frozenset(resolved_by), reason)
-
-
-# (process id, manager escalation task) -> the rule. The steps that resolve it are BPMN element ids.
-RULES: dict[tuple[str, str], Rule] = {
-    ("placement_move", "escalate_no_school_place"): _rule(
-        "no_school_place", {"school_place_confirmed", "staying_at_current_school"},
-        "The child has had no school place for longer than the council's limit."),
-    ("placement_move", "area_notice_overdue"): _rule(
-        "area_notice_overdue", {"notify_area_authority"},
-        "The area authority was not told of the emergency out-of-area placement in time (reg. 11)."),
-    ("pep_review", "escalate_overdue_pep"): _rule(
-        "overdue_pep", {"pep_signed_off"}, "The PEP was not completed by its due date."),
-    ("pep_review", "escalate_overdue_action"): _rule(
-        "overdue_action", {"confirm_action_done"}, "A PEP action is past its due date."),
-    ("pep_review", "escalate_send_decision_overdue"): _rule(
-        "send_decision_overdue", {"send_decision"},
-        "No decision on an EHC needs assessment within 6 weeks of the referral."),
-    **{
-        ("admission_direction", task): _rule("stalled_direction", {step}, reason)
-        for task, step, reason in (
-            ("escalate_admission_stalled", "admit_child", "The council has not admitted the child."),
-            ("escalate_consultation_overdue", "consult_admission_authority",
-             "The admission authority has not been consulted."),
-            ("escalate_decision_overdue", "consider_representations", "No decision on directing the school."),
-            ("escalate_notice_not_served", "serve_direction_notice", "The direction notice has not been served."),
-            ("escalate_adjudicator_decision_awaited", "record_adjudicator_decision",
-             "The Schools Adjudicator's decision is awaited."),
-            ("escalate_child_not_on_roll", "confirm_child_on_roll", "The child is not yet on the school's roll."),
-            ("escalate_esfa_request_not_sent", "request_esfa_direction",
-             "The request to the ESFA has not been sent."),
-            ("escalate_esfa_outcome_overdue", "record_esfa_outcome", "The ESFA has not given an outcome."),
-        )
-    },
-}
-
-RESOLVING_STEPS: dict[str, frozenset[str]] = {
-    process_id: frozenset(step for (pid, _), rule in RULES.items() if pid == process_id for step in rule.resolved_by)
-    for process_id, _ in RULES
-}
-"""Per process, every step that can resolve one of its escalations (so other steps need no query)."""
 
 
 class Escalation(Base):
@@ -112,6 +63,8 @@ class Escalation(Base):
 
     @property
     def label(self) -> str:
+        from .processes import KINDS  # the kinds are the processes' own (their glue modules)
+
         return KINDS.get(self.kind, self.kind)
 
     @property
@@ -162,7 +115,7 @@ class Escalations:
             query = query.where(Escalation.kind == kind)
         return list(self.session.scalars(query.order_by(Escalation.since)))
 
-    def _listed(self, visible: ColumnElement[bool], kind: str | None, state: str) -> Select[tuple[Escalation]]:
+    def _listed(self, visible: ColumnElement[bool], kind: str | None, state: str) -> Select[Escalation]:
         query = select(Escalation).where(Escalation.state == state, visible)
         return query if kind is None else query.where(Escalation.kind == kind)
 

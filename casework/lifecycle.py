@@ -30,20 +30,19 @@ from engine.service import WorkflowService
 
 from .children import ChildService
 from .peps import PepService
+from .processes import admission_direction, pep_review, placement_move
 from .records import Child, Pep
 from .rules import (
     Authority,
     calendar_for,
     initial_pep_due_on,
-    lane_roles,
     rules_for,
     school_change_pep_due_on,
     termly_review_due_on,
 )
-from .schoolyear import age_on, pep_stage
+from .schoolyear import age_on
 from .terms import Term, term_on
 
-SEND_DECISION_WEEKS = 6  # SEND Regulations 2014, reg. 5: decide whether to assess within 6 weeks
 PEP_AGE_LIMIT = 18  # a PEP is kept for looked-after children aged 0-18
 EARLY_YEARS_FROM_AGE = 2  # early-years PEPs start from 2-3 (seed point 6)
 
@@ -77,27 +76,14 @@ class Casework:
     # -- placement moves ------------------------------------------------------------------------
     def start_move(self, ref: str, actor: Actor) -> ProcessInstance:
         child = self.children.get(ref)
-        rules = rules_for(self.session, child.la_code)
-        data = {
-            **self.children.process_data(ref),
-            "move_proposed_at": self.clock.now().isoformat(),
-            "school_place_limit_school_days": rules.school_place_limit_school_days,
-            "area_notice_working_days": rules.area_notice_working_days,
-            "lane_roles": lane_roles(rules),
-        }
-        return self.workflows.start("placement_move", ref, data, actor)
+        data = placement_move.start_data(self.children, ref, rules_for(self.session, child.la_code), self.clock.now())
+        return self.workflows.start(placement_move.PROCESS_ID, ref, data, actor)
 
     def start_direction(self, ref: str, school_urn: str, actor: Actor) -> ProcessInstance:
         child = self.children.get(ref)
-        rules = rules_for(self.session, child.la_code)
-        data = {
-            "child_ref": child.ref, "child_name": child.full_name, "school_urn": school_urn,
-            **self.children.school_facts(ref, school_urn),
-            "requested_at": self.clock.now().isoformat(),
-            "chase_working_days": rules.direction_chase_working_days,
-            "esfa_outcome_working_days": rules.esfa_outcome_working_days,
-        }
-        return self.workflows.start("admission_direction", ref, data, actor)
+        data = admission_direction.start_data(self.children, child, school_urn, rules_for(self.session, child.la_code),
+                                              self.clock.now())
+        return self.workflows.start(admission_direction.PROCESS_ID, ref, data, actor)
 
     # -- PEPs -----------------------------------------------------------------------------------
     def open_initial_pep(self, ref: str, actor: Actor = SYSTEM) -> Pep:
@@ -117,14 +103,8 @@ class Casework:
         due_at = end_of_day(due_on)
         pep = self.peps.create(ref, kind, due_at=due_at, term=term.term if term else None,
                                academic_year=term.academic_year if term else None, actor=actor.user_id)
-        rules = rules_for(self.session, child.la_code)
-        instance = self.workflows.start("pep_review", ref, {
-            "child_ref": child.ref, "child_name": child.full_name,
-            "date_of_birth": child.date_of_birth.isoformat(), "pep_id": pep.id, "pep_kind": kind,
-            "stage": pep.stage, "due_at": due_at.isoformat(), "academic_year": pep.academic_year,
-            "term": pep.term or "", "send_decision_weeks": SEND_DECISION_WEEKS,
-            "action_escalation_working_days": rules.action_escalation_working_days,
-        }, actor)
+        data = pep_review.start_data(child, pep, kind, due_at, rules_for(self.session, child.la_code))
+        instance = self.workflows.start(pep_review.PROCESS_ID, ref, data, actor)
         pep.instance_id = instance.id
         self.session.flush()
         return pep
@@ -158,10 +138,6 @@ class Casework:
         initial_this_term = select(Pep.id).where(Pep.child_id == child.id, Pep.kind == "initial",
                                                  Pep.due_at >= start, Pep.due_at <= end)
         return self.session.scalars(initial_this_term).first() is None
-
-    def stage_of(self, ref: str) -> str:
-        child = self.children.get(ref)
-        return pep_stage(child.date_of_birth, self.clock.now().date())
 
 
 def open_termly_reviews_job(factory: sessionmaker[Session], runtime: Runtime, clock: Clock) -> ReviewReport:

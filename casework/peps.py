@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine.calendar import BusinessCalendar
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidData, NotFound
-from processes.forms import FORMS
+from processes.forms.pep_review import SECTIONS
 
 from .children import ChildService
 from .records import (
@@ -33,22 +33,8 @@ from .records import (
 )
 from .schoolyear import academic_year_label, pep_stage
 
-# Content of a PEP by age stage (Care Planning Regulations 2010, Schedule 1, and the statutory guidance):
-# the fields of the stage's form in processes/forms/pep_review.py, so the record and the form never drift,
-# plus the social worker's contribution and the child's views.
-_NOT_SECTIONS = ("actions", "suspected_unidentified_sen", "sen_concern")
-_CONTRIBUTIONS = ("social_worker_contribution", "record_childs_views")
-
-
-def _sections(stage: str) -> tuple[str, ...]:
-    forms = FORMS["pep_review"]
-    names = [n for n in forms[f"complete_pep_{stage}"]().fields if n not in _NOT_SECTIONS]
-    for task in _CONTRIBUTIONS:
-        names.extend(n for n in forms[task]().fields if n not in names)
-    return tuple(names)
-
-
-SECTIONS: dict[str, tuple[str, ...]] = {stage: _sections(stage) for stage in ("early_years", "school_age", "post_16")}
+# The content of a PEP by age stage (Care Planning Regulations 2010, Schedule 1, and the statutory guidance)
+# is ``SECTIONS``: the fields of the stage's form, plus the social worker's contribution and the child's views.
 # EHC needs assessment: the LA decides whether to assess within 6 weeks (SEND Regulations 2014, reg. 5).
 SEND_DECISION_WEEKS = 6
 

@@ -46,7 +46,6 @@ SCHOOL_TYPES: list[tuple[str, str]] = [
     ("further_education", "Further education college or sixth-form college"),
 ]
 PEP_KINDS = ("initial", "termly", "school_change")
-PEP_STATUSES = ("not_started", "in_progress", "submitted", "returned", "complete")
 RAG_RATINGS = ("red", "amber", "green")
 TERM_NAMES = ("autumn", "spring", "summer")
 SEND_DECISIONS = ("assess", "not_assess")

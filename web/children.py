@@ -20,6 +20,7 @@ from casework.access import CaseAccess
 from casework.children import ChildService
 from casework.escalations import Escalations
 from casework.lifecycle import Casework
+from casework.processes import placement_move
 from casework.records import (
     DISTANCES,
     LEGAL_STATUSES,
@@ -42,9 +43,6 @@ from .context import actor, clock, current_user, db, may_see, state, workflow
 from .paging import page_links, page_number
 
 bp = Blueprint("children", __name__)
-
-MOVE_PROCESS = "placement_move"
-MOVE_FIRST_TASK = "propose_move"
 
 PEP_STATUS = {
     "not_started": ("Not started", "grey"),
@@ -163,7 +161,7 @@ def _allocated_social_worker(child: Child) -> bool:
 
 def _move_in_progress(ref: str) -> Any:
     running = workflow().instances(ref, status="running")
-    return next((i for i in running if i.process_id == MOVE_PROCESS), None)
+    return next((i for i in running if i.process_id == placement_move.PROCESS_ID), None)
 
 
 @bp.get("/children/<ref>")
@@ -224,7 +222,7 @@ def start_move(ref: str) -> Response:
         (
             t
             for t in workflow().instance_tasks(instance.id)
-            if t.element_id == MOVE_FIRST_TASK and t.state == "open"
+            if t.element_id == placement_move.FIRST_TASK and t.state == "open"
         ),
         None,
     )

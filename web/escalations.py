@@ -12,7 +12,8 @@ from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from casework.escalations import COUNT_UP_TO, KINDS, Escalation, Escalations, Overdue
+from casework.escalations import COUNT_UP_TO, Escalation, Escalations, Overdue
+from casework.processes import KINDS
 from casework.records import Child
 from engine.models import HumanTask
 

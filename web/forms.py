@@ -100,7 +100,7 @@ def fill_views(views: list[FieldView], data: Mapping[str, Any]) -> bool:
     return filled
 
 
-def _kind(f: fields.Field) -> str:
+def _kind(f: fields.Field[Any]) -> str:
     if isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
         return "rows"
     if isinstance(f, fields.Boolean):
@@ -116,7 +116,7 @@ def _kind(f: fields.Field) -> str:
     return "textarea" if (f.metadata or {}).get("multiline") else "text"
 
 
-def _choices(f: fields.Field) -> list[tuple[Any, Any]]:
+def _choices(f: fields.Field[Any]) -> list[tuple[Any, Any]]:
     meta_choices = (f.metadata or {}).get("choices")
     if meta_choices:
         return [tuple(c) if isinstance(c, list | tuple) else (c, c) for c in meta_choices]
@@ -188,13 +188,13 @@ def attach_errors(views: list[FieldView], errors: Mapping[str, Any]) -> list[tup
         by_name.update({sub.name: sub for row in view.rows for sub in row})
     summary: list[tuple[str, str | None]] = []
     for name, messages in errors.items():
-        view = by_name.get(name)
-        if view is not None and view.kind == "rows" and isinstance(messages, Mapping):
-            _attach_row_errors(view, messages, by_name)
+        named = by_name.get(name)
+        if named is not None and named.kind == "rows" and isinstance(messages, Mapping):
+            _attach_row_errors(named, messages, by_name)
             continue
-        texts = [_wording(view, m) for m in _flatten(messages)]
-        if view is not None:
-            view.errors = texts
+        texts = [_wording(named, m) for m in _flatten(messages)]
+        if named is not None:
+            named.errors = texts
     for view in views:  # the summary follows the order of the form
         summary.extend((t, view.anchor) for t in view.errors)
         for row in view.rows:
@@ -270,7 +270,7 @@ def recorded_answers(schemas: Mapping[str, type[Schema]], data: Mapping[str, Any
     return shown
 
 
-def _display(f: fields.Field, value: Any) -> str:
+def _display(f: fields.Field[Any], value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     labels = {str(v): str(lbl) for v, lbl in _choices(f)}

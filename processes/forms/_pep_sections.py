@@ -1,4 +1,4 @@
-"""Shared pieces of the ``pep_review`` forms: actions, SEN screening and field helpers.
+"""Shared pieces of the ``pep_review`` forms: actions and SEN screening.
 
 Kept apart from :mod:`processes.forms.pep_review` so that each module stays small; this
 module declares no ``FORMS`` (only modules named after a process do).
@@ -10,52 +10,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ._fields import blank, date, optional_text, required, text
+
 SEN_SUPPORT_STATUSES = [
     ("none", "No special educational needs identified"),
     ("sen_support", "SEN support"),
     ("ehc_plan", "Education, health and care (EHC) plan"),
     ("assessment_in_progress", "EHC needs assessment in progress"),
 ]
-
-
-def values(choices: list[tuple[str, str]]) -> list[str]:
-    return [value for value, _ in choices]
-
-
-def required(message: str) -> dict[str, str]:
-    return {"required": message, "null": message}
-
-
-def text(label: str, hint: str, message: str, *, max_length: int = 5000) -> fields.String:
-    """A required free-text field; blank text is refused with ``message``."""
-    return fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=max_length, error=message),
-        error_messages=required(message),
-        metadata={"label": label, "hint": hint, "multiline": max_length > 200},
-    )
-
-
-def optional_text(label: str, hint: str) -> fields.String:
-    return fields.String(load_default="", metadata={"label": label, "hint": hint, "multiline": True})
-
-
-def choice(choices: list[tuple[str, str]], label: str, hint: str, message: str) -> fields.String:
-    return fields.String(
-        required=True,
-        validate=validate.OneOf(values(choices), error="Choose one of the options."),
-        error_messages=required(message),
-        metadata={"label": label, "hint": hint, "choices": choices},
-    )
-
-
-def percentage(label: str, hint: str, message: str) -> fields.Float:
-    return fields.Float(
-        required=True,
-        validate=validate.Range(min=0, max=100, error="Enter a percentage from 0 to 100."),
-        error_messages={**required(message), "invalid": "Enter a percentage from 0 to 100."},
-        metadata={"label": label, "hint": hint},
-    )
 
 
 class ActionSchema(Schema):
@@ -68,11 +30,8 @@ class ActionSchema(Schema):
         "Say who owns this action.",
         max_length=200,
     )
-    due_date = fields.Date(
-        required=True,
-        error_messages={**required("Enter the date the action is due."), "invalid": "Enter a real date."},
-        metadata={"label": "Due by", "hint": "The date the action must be done by."},
-    )
+    due_date = date("Due by", "The date the action must be done by.", "Enter the date the action is due.",
+                    invalid="Enter a real date.")
 
 
 class PepSections(Schema):
@@ -106,7 +65,7 @@ class PepSections(Schema):
 
     @validates_schema
     def sen_concern_required_when_suspected(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("suspected_unidentified_sen") and not (data.get("sen_concern") or "").strip():
+        if data.get("suspected_unidentified_sen") and blank(data.get("sen_concern")):
             raise ValidationError({"sen_concern": ["Describe the suspected special educational need."]})
 
 

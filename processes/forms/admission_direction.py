@@ -18,6 +18,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ._fields import blank, choice, date, optional_text, required, text, yes_no
+
 CONSULTATION_METHODS = [
     ("email", "Email"),
     ("letter", "Letter"),
@@ -45,57 +47,7 @@ NEXT_STEPS = [
     ("another_school", "Choose another school"),
     ("close", "Close: the child's education is secured another way"),
 ]
-
-
-def _values(choices: list[tuple[str, str]]) -> list[str]:
-    return [value for value, _ in choices]
-
-
-def _required(message: str) -> dict[str, str | list[Any] | dict[Any, Any]]:
-    return {"required": message, "null": message}
-
-
-def _choice(choices: list[tuple[str, str]], label: str, hint: str, message: str) -> fields.String:
-    return fields.String(
-        required=True,
-        validate=validate.OneOf(_values(choices), error="Choose one of the options."),
-        error_messages=_required(message),
-        metadata={"label": label, "hint": hint, "choices": choices},
-    )
-
-
-def _date(label: str, hint: str, message: str) -> fields.Date:
-    return fields.Date(
-        required=True,
-        error_messages={**_required(message), "invalid": "Enter a real date, for example 2026-12-01."},
-        metadata={"label": label, "hint": hint},
-    )
-
-
-def _must_be_true(label: str, hint: str, message: str) -> fields.Boolean:
-    return fields.Boolean(
-        required=True,
-        validate=validate.Equal(True, error=message),
-        error_messages=_required(message),
-        metadata={"label": label, "hint": hint},
-    )
-
-
-def _notes(label: str = "Notes", hint: str = "") -> fields.String:
-    return fields.String(load_default="", metadata={"label": label, "hint": hint, "multiline": True})
-
-
-def _text(label: str, hint: str, message: str, max_length: int = 200) -> fields.String:
-    return fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=max_length, error=f"{message} (up to {max_length} characters)."),
-        error_messages=_required(message),
-        metadata={"label": label, "hint": hint},
-    )
-
-
-def _blank(value: Any) -> bool:
-    return not (value or "").strip()
+REAL_DATE = "Enter a real date, for example 2026-12-01."
 
 
 class ChooseAnotherSchool(Schema):
@@ -104,30 +56,32 @@ class ChooseAnotherSchool(Schema):
     school_urn = fields.String(
         required=True,
         validate=validate.Regexp(r"^\d{6}$", error="A school URN is 6 digits, for example 100000."),
-        error_messages=_required("Enter the URN of the school the child should go to instead."),
+        error_messages=required("Enter the URN of the school the child should go to instead."),
         metadata={
             "label": "URN of the other school",
             "hint": "The 6-digit unique reference number from Get Information about Schools. A child "
             "cannot be directed to a school that permanently excluded them.",
         },
     )
-    notes = _notes("Why this school", "How it meets the child's needs; the child's wishes.")
+    notes = optional_text("Why this school", "How it meets the child's needs; the child's wishes.")
 
 
 class ConfirmAdmission(Schema):
     """The child's first day on roll, confirmed with the school."""
 
-    admitted_on = _date(
+    admitted_on = date(
         "Date the child starts",
         "The first day the child is on the school's roll.",
         "Enter the date the child starts at the school.",
+        invalid=REAL_DATE,
     )
-    confirmed_with_school = _must_be_true(
+    confirmed_with_school = yes_no(
         "The school has confirmed the child is on roll",
         "Confirm with the school before recording the admission.",
         "Confirm with the school that the child is on roll before recording the admission.",
+        must_be_yes=True,
     )
-    notes = _notes()
+    notes = optional_text()
 
 
 class AdmitChild(ConfirmAdmission):
@@ -141,152 +95,148 @@ class ConfirmChildOnRoll(ConfirmAdmission):
 class ConsultAdmissionAuthority(Schema):
     """``consult_admission_authority`` (admissions officer): s97A consultation; 7 days start."""
 
-    consulted_on = _date(
+    consulted_on = date(
         "Consulted on",
         "The 7 calendar days for representations count from this date.",
         "Enter the date the admission authority was consulted.",
+        invalid=REAL_DATE,
     )
-    consultation_method = _choice(
+    consultation_method = choice(
         CONSULTATION_METHODS, "Consulted by", "", "Choose how the admission authority was consulted."
     )
-    admission_authority_contact = _text(
+    admission_authority_contact = text(
         "Who was consulted",
         "Name and role at the admission authority (governing body or trust).",
         "Enter who was consulted at the admission authority",
+        max_length=200,
+        too_long="Enter who was consulted at the admission authority (up to 200 characters).",
     )
-    notes = _notes()
+    notes = optional_text()
 
 
 class RecordRepresentations(Schema):
     """``record_representations`` (admissions officer): representations made within the 7 days."""
 
-    representations_received_on = _date(
-        "Received on", "", "Enter the date the representations were received."
+    representations_received_on = date(
+        "Received on", "", "Enter the date the representations were received.", invalid=REAL_DATE
     )
-    representations = fields.String(
-        load_default="",
-        metadata={
-            "label": "Representations",
-            "hint": "What the admission authority said. Required unless the school agrees to admit.",
-            "multiline": True,
-        },
+    representations = optional_text(
+        "Representations", "What the admission authority said. Required unless the school agrees to admit."
     )
-    school_agrees_to_admit = fields.Boolean(
-        required=True,
-        error_messages=_required("Say whether the school now agrees to admit the child."),
-        metadata={"label": "The school now agrees to admit the child", "hint": ""},
-    )
+    school_agrees_to_admit = yes_no("The school now agrees to admit the child", "",
+                                    "Say whether the school now agrees to admit the child.")
 
     @validates_schema
     def representations_required_unless_agreed(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not data.get("school_agrees_to_admit") and _blank(data.get("representations")):
+        if not data.get("school_agrees_to_admit") and blank(data.get("representations")):
             raise ValidationError({"representations": ["Record the admission authority's representations."]})
 
 
 class ConsiderRepresentations(Schema):
     """``consider_representations`` (admissions officer): decide, after the 7 days have ended."""
 
-    direction_decision = _choice(
+    direction_decision = choice(
         DIRECTION_DECISIONS,
         "Decision",
         "Use the power of direction in a timely way rather than allow protracted negotiation.",
         "Choose whether to direct the school.",
     )
-    decision_reason = fields.String(
-        load_default="",
-        metadata={
-            "label": "Reasons",
-            "hint": "How the representations were weighed. Required when withdrawing.",
-            "multiline": True,
-        },
-    )
+    decision_reason = optional_text("Reasons",
+                                    "How the representations were weighed. Required when withdrawing.")
 
     @validates_schema
     def reason_required_when_withdrawn(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("direction_decision") == "withdraw" and _blank(data.get("decision_reason")):
+        if data.get("direction_decision") == "withdraw" and blank(data.get("decision_reason")):
             raise ValidationError({"decision_reason": ["Give the reason for not directing this school."]})
 
 
 class ServeDirectionNotice(Schema):
     """``serve_direction_notice`` (admissions officer): written notice to all three (s97A(4))."""
 
-    served_on = _date(
+    served_on = date(
         "Notice served on",
         "The 7 calendar days for a referral to the Schools Adjudicator count from this date.",
         "Enter the date the notice of direction was served.",
+        invalid=REAL_DATE,
     )
-    notice_to_admission_authority = _must_be_true(
+    notice_to_admission_authority = yes_no(
         "Notice served on the admission authority", "",
         "Serve written notice of the direction on the admission authority.",
+        must_be_yes=True,
     )
-    notice_to_headteacher = _must_be_true(
-        "Notice served on the headteacher", "", "Serve written notice of the direction on the headteacher."
+    notice_to_headteacher = yes_no(
+        "Notice served on the headteacher", "", "Serve written notice of the direction on the headteacher.",
+        must_be_yes=True,
     )
-    notice_to_governing_body = _must_be_true(
+    notice_to_governing_body = yes_no(
         "Notice served on the governing body", "",
         "Serve written notice of the direction on the governing body.",
+        must_be_yes=True,
     )
-    notes = _notes()
+    notes = optional_text()
 
 
 class RecordAdjudicatorReferral(Schema):
     """``record_adjudicator_referral`` (admissions officer): the admission authority referred it."""
 
-    referred_on = _date(
+    referred_on = date(
         "Referred on", "The date the admission authority referred the direction to the Schools Adjudicator.",
         "Enter the date of the referral.",
+        invalid=REAL_DATE,
     )
     adjudicator_reference = fields.String(
         load_default="",
         validate=validate.Length(max=100, error="Keep the reference to 100 characters."),
         metadata={"label": "Adjudicator's reference", "hint": "If known."},
     )
-    notes = _notes()
+    notes = optional_text()
 
 
 class RecordAdjudicatorDecision(Schema):
     """``record_adjudicator_decision`` (admissions officer): the adjudicator's determination."""
 
-    adjudicator_outcome = _choice(
+    adjudicator_outcome = choice(
         ADJUDICATOR_OUTCOMES, "The adjudicator's decision", "", "Choose the adjudicator's decision."
     )
-    adjudicator_decided_on = _date("Decided on", "", "Enter the date of the adjudicator's decision.")
-    notes = _notes("Notes", "If the adjudicator named another school, say which.")
+    adjudicator_decided_on = date("Decided on", "", "Enter the date of the adjudicator's decision.",
+                                  invalid=REAL_DATE)
+    notes = optional_text("Notes", "If the adjudicator named another school, say which.")
 
 
 class RequestEsfaDirection(Schema):
     """``request_esfa_direction`` (admissions officer): ask the Secretary of State to direct the academy."""
 
-    esfa_requested_on = _date(
+    esfa_requested_on = date(
         "Request sent on",
         "The council's limit for an outcome counts in working days from this date.",
         "Enter the date the request was sent to the ESFA.",
+        invalid=REAL_DATE,
     )
     esfa_reference = fields.String(
         load_default="",
         validate=validate.Length(max=100, error="Keep the reference to 100 characters."),
         metadata={"label": "ESFA reference", "hint": "If the ESFA gave one."},
     )
-    notes = _notes()
+    notes = optional_text()
 
 
 class RecordEsfaOutcome(Schema):
     """``record_esfa_outcome`` (admissions officer): what the Secretary of State decided."""
 
-    esfa_outcome = _choice(ESFA_OUTCOMES, "Outcome", "", "Choose the outcome of the request.")
-    esfa_outcome_on = _date("Outcome received on", "", "Enter the date of the outcome.")
-    notes = _notes("Notes", "Required when the request was declined: the reasons given.")
+    esfa_outcome = choice(ESFA_OUTCOMES, "Outcome", "", "Choose the outcome of the request.")
+    esfa_outcome_on = date("Outcome received on", "", "Enter the date of the outcome.", invalid=REAL_DATE)
+    notes = optional_text("Notes", "Required when the request was declined: the reasons given.")
 
     @validates_schema
     def reasons_required_when_declined(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("esfa_outcome") == "declined" and _blank(data.get("notes")):
+        if data.get("esfa_outcome") == "declined" and blank(data.get("notes")):
             raise ValidationError({"notes": ["Record the reasons the request was declined."]})
 
 
 class HandleEscalation(Schema):
     """The manager's escalations: a step has waited longer than the council allows."""
 
-    escalation_action = _choice(
+    escalation_action = choice(
         ESCALATION_ACTIONS,
         "Action taken",
         "The LA must not tolerate drift and delay in securing a school place.",
@@ -295,7 +245,7 @@ class HandleEscalation(Schema):
     escalation_notes = fields.String(
         required=True,
         validate=validate.Length(min=1, error="Say who does what, by when."),
-        error_messages=_required("Say who does what, by when."),
+        error_messages=required("Say who does what, by when."),
         metadata={"label": "Who does what, by when", "hint": "", "multiline": True},
     )
 
@@ -303,20 +253,13 @@ class HandleEscalation(Schema):
 class DecideNextStep(Schema):
     """``decide_after_esfa_declined`` / ``decide_after_adjudicator`` (manager): the school is out."""
 
-    next_step = _choice(NEXT_STEPS, "Next step", "Choose another school without delay.",
+    next_step = choice(NEXT_STEPS, "Next step", "Choose another school without delay.",
                         "Choose the next step.")
-    next_step_notes = fields.String(
-        load_default="",
-        metadata={
-            "label": "Notes",
-            "hint": "Required when closing: how the child's education is secured.",
-            "multiline": True,
-        },
-    )
+    next_step_notes = optional_text("Notes", "Required when closing: how the child's education is secured.")
 
     @validates_schema
     def notes_required_when_closing(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("next_step") == "close" and _blank(data.get("next_step_notes")):
+        if data.get("next_step") == "close" and blank(data.get("next_step_notes")):
             raise ValidationError({"next_step_notes": ["Say how the child's education is secured."]})
 
 

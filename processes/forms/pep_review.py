@@ -14,16 +14,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._pep_sections import (
-    SEN_SUPPORT_STATUSES,
-    PepSections,
-    choice,
-    optional_text,
-    percentage,
-    required,
-    sections_last,
-    text,
-)
+from ._fields import blank, choice, date, optional_text, percentage, required, text, yes_no
+from ._pep_sections import SEN_SUPPORT_STATUSES, PepSections, sections_last
 
 RAG_RATINGS = [
     ("green", "Green: good quality, ready to sign off"),
@@ -46,12 +38,13 @@ EHC_DECISIONS = [
 class CompleteEarlyYearsPep(PepSections):
     """``complete_pep_early_years`` (designated teacher / setting lead): a child of 2-4 in a setting."""
 
-    setting_name = text("Early years setting", "Nursery, pre-school or childminder.", "Enter the setting's name.",
-                         max_length=200)
+    setting_name = text("Early years setting", "Nursery, pre-school or childminder.",
+                        "Enter the setting's name.", max_length=200)
     hours_attended = fields.Float(
         required=True,
         validate=validate.Range(min=0, max=60, error="Enter the hours a week, from 0 to 60."),
-        error_messages={**required("Enter the hours the child attends each week."), "invalid": "Enter a number."},
+        error_messages={**required("Enter the hours the child attends each week."),
+                        "invalid": "Enter a number."},
         metadata={"label": "Hours attended each week", "hint": "Funded and paid hours together."},
     )
     key_person = text("Key person", "The child's key person at the setting.", "Enter the key person's name.",
@@ -99,13 +92,15 @@ class CompleteSchoolAgePep(PepSections):
     pupil_premium_plus_spend = fields.Float(
         required=True,
         validate=validate.Range(min=0, error="Enter an amount of 0 or more."),
-        error_messages={**required("Enter the Pupil Premium Plus spend (0 if none)."), "invalid": "Enter an amount."},
+        error_messages={**required("Enter the Pupil Premium Plus spend (0 if none)."),
+                        "invalid": "Enter an amount."},
         metadata={"label": "Pupil Premium Plus spend (GBP)", "hint": "This term."},
     )
     pupil_premium_plus_purpose = text(
         "What Pupil Premium Plus pays for", "Linked to the targets below.",
         "Say what the Pupil Premium Plus pays for.")
-    targets = text("SMART targets", "Specific, measurable, achievable, relevant and time-bound.", "Set the targets.")
+    targets = text("SMART targets", "Specific, measurable, achievable, relevant and time-bound.",
+                   "Set the targets.")
     planned_changes = optional_text("Planned changes", "Changes of school or provision being considered.")
 
 
@@ -124,7 +119,8 @@ class CompletePost16Pep(PepSections):
         "Describe the careers advice and the link to the pathway plan.")
     bursary_16_19 = fields.Boolean(
         load_default=False,
-        metadata={"label": "Receives the 16 to 19 Bursary", "hint": "Looked-after young people are eligible."},
+        metadata={"label": "Receives the 16 to 19 Bursary",
+                  "hint": "Looked-after young people are eligible."},
     )
     targets = text("Targets", "Specific, measurable targets for the next term.", "Set the targets.")
 
@@ -160,7 +156,7 @@ class QualityAssurePep(Schema):
 
     @validates_schema
     def reason_required_when_red(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("rag") == "red" and not (data.get("return_reason") or "").strip():
+        if data.get("rag") == "red" and blank(data.get("return_reason")):
             raise ValidationError({"return_reason": ["Say why the PEP is returned, so it can be fixed."]})
 
 
@@ -174,11 +170,8 @@ class EscalateOverduePep(Schema):
 class ReferToSend(Schema):
     """``refer_to_send`` (designated teacher): refer a suspected need to the SEND team."""
 
-    referred_on = fields.Date(
-        required=True,
-        error_messages={**required("Enter the date of the referral."), "invalid": "Enter a real date."},
-        metadata={"label": "Referred on", "hint": "The SEND team's 6-week decision counts from this date."},
-    )
+    referred_on = date("Referred on", "The SEND team's 6-week decision counts from this date.",
+                       "Enter the date of the referral.", invalid="Enter a real date.")
     referral_summary = text("What was referred", "The need, the evidence, and any request for assessment.",
                             "Say what was referred.")
 
@@ -188,11 +181,7 @@ class SendDecision(Schema):
 
     ehc_assessment_decision = choice(EHC_DECISIONS, "Decision", "Within 6 weeks of the request.",
                                      "Choose the decision.")
-    decided_on = fields.Date(
-        required=True,
-        error_messages={**required("Enter the date of the decision."), "invalid": "Enter a real date."},
-        metadata={"label": "Decided on", "hint": ""},
-    )
+    decided_on = date("Decided on", "", "Enter the date of the decision.", invalid="Enter a real date.")
     decision_notes = optional_text("Notes", "Reasons, and support in the meantime.")
 
 
@@ -206,17 +195,16 @@ class EscalateSendDecisionOverdue(Schema):
 class ConfirmActionDone(Schema):
     """``confirm_action_done`` (social worker): one PEP action's outcome."""
 
-    action_done = fields.Boolean(
-        required=True,
-        error_messages=required("Say whether the action was done."),
-        metadata={"label": "The action was done", "hint": "Untick if it is no longer needed; say why."},
-    )
+    action_done = yes_no("The action was done", "Untick if it is no longer needed; say why.",
+                         "Say whether the action was done.")
     action_notes = optional_text("Notes", "Required when the action was not done.")
 
     @validates_schema
     def notes_required_when_not_done(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("action_done") is False and not (data.get("action_notes") or "").strip():
-            raise ValidationError({"action_notes": ["Say why the action was not done and what happens instead."]})
+        if data.get("action_done") is False and blank(data.get("action_notes")):
+            raise ValidationError(
+                {"action_notes": ["Say why the action was not done and what happens instead."]}
+            )
 
 
 class EscalateOverdueAction(Schema):
@@ -240,3 +228,22 @@ FORMS = {
     "confirm_action_done": ConfirmActionDone,
     "escalate_overdue_action": EscalateOverdueAction,
 }
+
+# -- what a PEP record holds, by stage -----------------------------------------------------------------
+# The sections of a PEP are the fields of its stage's form plus the social worker's contribution and
+# the child's views, so the record (casework.peps) and the forms never drift.
+STAGES = ("early_years", "school_age", "post_16")
+CONTRIBUTION_TASKS = ("complete_pep_early_years", "complete_pep_school_age", "complete_pep_post_16",
+                      "social_worker_contribution", "record_childs_views")
+_NOT_SECTIONS = ("actions", "suspected_unidentified_sen", "sen_concern")
+
+
+def _sections(stage: str) -> tuple[str, ...]:
+    names = [n for n in FORMS[f"complete_pep_{stage}"]().fields if n not in _NOT_SECTIONS]
+    for task in ("social_worker_contribution", "record_childs_views"):
+        names.extend(n for n in FORMS[task]().fields if n not in names)
+    return tuple(names)
+
+
+SECTIONS: dict[str, tuple[str, ...]] = {stage: _sections(stage) for stage in STAGES}
+"""Stage -> the PEP sections (field names) a PEP of that stage records."""

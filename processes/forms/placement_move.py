@@ -17,45 +17,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ._fields import blank, choice, date, narrative, optional_text, required, yes_no
+
 URN = re.compile(r"^\d{6}$")
 URN_ERROR = "A school URN is 6 digits, for example 100000."
 APPROVAL_DECISIONS = [("approve", "Approve"), ("refuse", "Refuse")]
 
 
-def _values(choices: list[tuple[str, str]]) -> list[str]:
-    return [value for value, _ in choices]
-
-
-def required(message: str) -> dict[str, str]:
-    return {"required": message, "null": message}
-
-
-def choice(choices: list[tuple[str, str]], label: str, hint: str, message: str) -> fields.String:
-    return fields.String(
-        required=True,
-        validate=validate.OneOf(_values(choices), error="Choose one of the options."),
-        error_messages=required(message),
-        metadata={"label": label, "hint": hint, "choices": choices},
-    )
-
-
-def text(label: str, hint: str, message: str) -> fields.String:
-    """Required long text: empty or blank text is refused with ``message``."""
-    return fields.String(
-        required=True,
-        validate=validate.Regexp(r"\S", error=message),
-        error_messages=required(message),
-        metadata={"label": label, "hint": hint, "multiline": True},
-    )
-
-
-def confirmed(label: str, hint: str, message: str) -> fields.Boolean:
-    """A yes/no an approver must answer; whether it must be yes depends on the decision."""
-    return fields.Boolean(required=True, error_messages=required(message), metadata={"label": label, "hint": hint})
-
-
 def _refusal_needs_reason(data: dict[str, Any], decision: str, reason: str, message: str) -> None:
-    if data.get(decision) == "refuse" and not (data.get(reason) or "").strip():
+    if data.get(decision) == "refuse" and blank(data.get(reason)):
         raise ValidationError({reason: [message]})
 
 
@@ -98,47 +68,41 @@ class ProposeMove(Schema):
 
     reason = choice(MOVE_REASONS, "Reason for the move", "The main reason; give detail below.",
                     "Choose the reason for the move.")
-    reason_detail = fields.String(
-        load_default="",
-        metadata={"label": "About the reason", "hint": "What has happened and what has been tried.",
-                  "multiline": True},
-    )
-    planned_move_date = fields.Date(
-        required=True,
-        error_messages=required("Enter the planned date of the move."),
-        metadata={"label": "Planned move date", "hint": "For an emergency move, the date it happened."},
-    )
+    reason_detail = optional_text("About the reason", "What has happened and what has been tried.")
+    planned_move_date = date("Planned move date", "For an emergency move, the date it happened.",
+                             "Enter the planned date of the move.")
     emergency = fields.Boolean(
         load_default=False,
         metadata={
             "label": "This is an emergency move",
-            "hint": "The care placement goes first; the school place follows as soon as reasonably practicable.",
+            "hint": "The care placement goes first; the school place follows as soon as reasonably "
+            "practicable.",
         },
     )
-    childs_wishes = text("The child's wishes and feelings",
-                         "In the child's own words where possible, including about changing school.",
-                         "Record the child's wishes and feelings about the move.")
+    childs_wishes = narrative("The child's wishes and feelings",
+                              "In the child's own words where possible, including about changing school.",
+                              "Record the child's wishes and feelings about the move.")
 
 
 class ConfirmCarePlacement(Schema):
     """``confirm_care_placement`` (social worker): the placement the child moves to."""
 
-    placement_type = choice(PLACEMENT_TYPES, "Type of placement", "As it will be recorded for the SSDA903 return.",
-                            "Choose the type of placement.")
-    placement_start_date = fields.Date(
-        required=True,
-        error_messages=required("Enter the date the placement starts."),
-        metadata={"label": "Placement start date", "hint": "The day the child moves in."},
-    )
+    placement_type = choice(PLACEMENT_TYPES, "Type of placement",
+                            "As it will be recorded for the SSDA903 return.", "Choose the type of placement.")
+    placement_start_date = date("Placement start date", "The day the child moves in.",
+                                "Enter the date the placement starts.")
     carer_name = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=200, error="Enter the carer's or home's name (up to 200 characters)."),
+        validate=validate.Length(min=1, max=200,
+                                 error="Enter the carer's or home's name (up to 200 characters)."),
         error_messages=required("Enter the name of the carer or home."),
         metadata={"label": "Carer or home", "hint": "The foster carer's name, or the children's home."},
     )
-    distance = choice(DISTANCES, "Where the placement is",
-                      "A placement at a distance needs the Director of Children's Services' approval (reg. 11).",
-                      "Say where the placement is.")
+    distance = choice(
+        DISTANCES, "Where the placement is",
+        "A placement at a distance needs the Director of Children's Services' approval (reg. 11).",
+        "Say where the placement is.",
+    )
     area_authority = fields.String(
         load_default="",
         validate=validate.Length(max=200, error="Enter the authority's name (up to 200 characters)."),
@@ -148,7 +112,7 @@ class ConfirmCarePlacement(Schema):
 
     @validates_schema
     def area_authority_needed_out_of_area(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("distance", "in_area") != "in_area" and not (data.get("area_authority") or "").strip():
+        if data.get("distance", "in_area") != "in_area" and blank(data.get("area_authority")):
             raise ValidationError(
                 {"area_authority": ["Name the authority the child will live in: it must be notified."]}
             )
@@ -170,13 +134,16 @@ class DiscussSchoolChoice(Schema):
     )
     designated_teacher_name = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=200, error="Enter the designated teacher's name (up to 200 characters)."),
+        validate=validate.Length(min=1, max=200,
+                                 error="Enter the designated teacher's name (up to 200 characters)."),
         error_messages=required("Enter the designated teacher's name."),
         metadata={"label": "Designated teacher", "hint": "The designated teacher you discussed it with."},
     )
-    childs_wishes_about_school = text("The child's wishes about school",
-                                      "Whether they want to stay, and why; in their own words where possible.",
-                                      "Record what the child wants about their school.")
+    childs_wishes_about_school = narrative(
+        "The child's wishes about school",
+        "Whether they want to stay, and why; in their own words where possible.",
+        "Record what the child wants about their school.",
+    )
     outcome = choice(SCHOOL_CHOICE_OUTCOMES, "Outcome", "Staying needs no application.",
                      "Choose whether the child stays at their school or changes school.")
 
@@ -191,40 +158,28 @@ class ApplyForSchoolPlace(Schema):
         metadata={"label": "School URN",
                   "hint": "The 6-digit unique reference number from Get Information about Schools."},
     )
-    application_date = fields.Date(
-        required=True,
-        error_messages=required("Enter the date of the application."),
-        metadata={"label": "Applied on", "hint": "In-year applications have an outcome within 15 school days."},
-    )
-    application_notes = fields.String(
-        load_default="",
-        metadata={"label": "Notes", "hint": "Anything the admissions team needs to know.", "multiline": True},
-    )
+    application_date = date("Applied on", "In-year applications have an outcome within 15 school days.",
+                            "Enter the date of the application.")
+    application_notes = optional_text("Notes", "Anything the admissions team needs to know.")
 
 
 class ConfirmSchoolPlace(Schema):
     """``confirm_school_place`` (social worker): the school's answer."""
 
-    place_offered = fields.Boolean(
-        required=True,
-        error_messages=required("Say whether the school offered a place."),
-        metadata={"label": "The school offered a place", "hint": "Untick if the school refused."},
-    )
+    place_offered = yes_no("The school offered a place", "Untick if the school refused.",
+                           "Say whether the school offered a place.")
     start_date = fields.Date(
         load_default=None,
         allow_none=True,
         metadata={"label": "Start date", "hint": "The child's first day at the school."},
     )
-    refusal_reason = fields.String(
-        load_default="",
-        metadata={"label": "Why the school refused", "hint": "Needed when it refused.", "multiline": True},
-    )
+    refusal_reason = optional_text("Why the school refused", "Needed when it refused.")
 
     @validates_schema
     def offered_or_refused_in_full(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("place_offered") and data.get("start_date") is None:
             raise ValidationError({"start_date": ["Enter the date the child starts at the school."]})
-        if data.get("place_offered") is False and not (data.get("refusal_reason") or "").strip():
+        if data.get("place_offered") is False and blank(data.get("refusal_reason")):
             raise ValidationError({"refusal_reason": ["Say why the school refused the place."]})
 
 
@@ -237,10 +192,7 @@ class EscalateNoSchoolPlace(Schema):
     decision = choice(ESCALATION_DECISIONS, "Next step",
                       "The LA should use its power of direction rather than allow protracted negotiation.",
                       "Choose the next step.")
-    notes = fields.String(
-        load_default="",
-        metadata={"label": "Notes", "hint": "Who does what, by when.", "multiline": True},
-    )
+    notes = optional_text("Notes", "Who does what, by when.")
     direction_school_urn = fields.String(
         load_default=None,
         allow_none=True,
@@ -261,48 +213,47 @@ class EscalateNoSchoolPlace(Schema):
 class RecordVshViews(Schema):
     """``record_vsh_views`` (virtual school head): views on the education side, before the decision."""
 
-    views = text("Views of the virtual school head",
-                 "On the school place, the timing of the move and the support the child needs.",
-                 "Record the virtual school head's views.")
-    supports_move = fields.Boolean(
-        required=True,
-        error_messages=required("Say whether the virtual school head supports the move."),
-        metadata={"label": "The virtual school head supports the move", "hint": ""},
-    )
+    views = narrative("Views of the virtual school head",
+                      "On the school place, the timing of the move and the support the child needs.",
+                      "Record the virtual school head's views.")
+    supports_move = yes_no("The virtual school head supports the move", "",
+                           "Say whether the virtual school head supports the move.")
 
 
 class ApproveKs4Move(Schema):
     """``approve_ks4_move`` (the council's KS4 approver): the four points of reg. 10."""
 
-    childs_wishes_ascertained = confirmed("The child's wishes and feelings were ascertained",
-                                          "And given due consideration.", "Say whether the child's wishes were heard.")
-    provision_meets_pep = confirmed("The new education provision meets the child's needs in the PEP", "",
-                                    "Say whether the new provision meets the PEP.")
-    designated_teacher_consulted = confirmed("The designated teacher was consulted", "",
-                                             "Say whether the designated teacher was consulted.")
-    iro_consulted = confirmed("The independent reviewing officer was consulted", "",
-                              "Say whether the IRO was consulted.")
+    childs_wishes_ascertained = yes_no("The child's wishes and feelings were ascertained",
+                                       "And given due consideration.",
+                                       "Say whether the child's wishes were heard.")
+    provision_meets_pep = yes_no("The new education provision meets the child's needs in the PEP", "",
+                                 "Say whether the new provision meets the PEP.")
+    designated_teacher_consulted = yes_no("The designated teacher was consulted", "",
+                                          "Say whether the designated teacher was consulted.")
+    iro_consulted = yes_no("The independent reviewing officer was consulted", "",
+                           "Say whether the IRO was consulted.")
     ks4_decision = choice(APPROVAL_DECISIONS, "Decision", "", "Choose whether to approve or refuse the move.")
-    ks4_refusal_reason = fields.String(
-        load_default="", metadata={"label": "Reason", "hint": "Needed when refusing.", "multiline": True})
+    ks4_refusal_reason = optional_text("Reason", "Needed when refusing.")
 
     @validates_schema
     def every_point_satisfied_to_approve(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("ks4_decision") == "approve":
             unmet = [name for name in ("childs_wishes_ascertained", "provision_meets_pep",
-                                       "designated_teacher_consulted", "iro_consulted") if data.get(name) is False]
+                                       "designated_teacher_consulted", "iro_consulted")
+                     if data.get(name) is False]
             if unmet:
                 raise ValidationError({name: ["Reg. 10 requires this before the move can be approved."]
                                        for name in unmet})
-        _refusal_needs_reason(data, "ks4_decision", "ks4_refusal_reason", "Give the reason for refusing the move.")
+        _refusal_needs_reason(data, "ks4_decision", "ks4_refusal_reason",
+                              "Give the reason for refusing the move.")
 
 
 class ApproveDistantPlacement(Schema):
     """``approve_distant_placement`` (Director of Children's Services): reg. 11."""
 
-    dcs_decision = choice(APPROVAL_DECISIONS, "Decision", "", "Choose whether to approve or refuse the placement.")
-    dcs_refusal_reason = fields.String(
-        load_default="", metadata={"label": "Reason", "hint": "Needed when refusing.", "multiline": True})
+    dcs_decision = choice(APPROVAL_DECISIONS, "Decision", "",
+                          "Choose whether to approve or refuse the placement.")
+    dcs_refusal_reason = optional_text("Reason", "Needed when refusing.")
 
     @validates_schema
     def refusal_needs_reason(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -313,12 +264,9 @@ class ApproveDistantPlacement(Schema):
 class NotifyAreaAuthority(Schema):
     """``notify_area_authority`` (social worker): the notice to the authority the child will live in."""
 
-    notice_sent_on = fields.Date(
-        required=True,
-        error_messages=required("Enter the date the notice was sent."),
-        metadata={"label": "Notice sent on",
-                  "hint": "Before the placement starts; in an emergency within 5 working days of it."},
-    )
+    notice_sent_on = date("Notice sent on",
+                          "Before the placement starts; in an emergency within 5 working days of it.",
+                          "Enter the date the notice was sent.")
     notified_to = fields.String(
         required=True,
         validate=validate.Regexp(r"\S", error="Say who at the area authority was notified."),
@@ -330,16 +278,15 @@ class NotifyAreaAuthority(Schema):
 class AreaNoticeOverdue(Schema):
     """``area_notice_overdue`` (manager): the area authority was not notified in time."""
 
-    action_taken = text("What has been done", "Who notifies the area authority, and by when.",
-                        "Record what has been done to notify the area authority.")
+    action_taken = narrative("What has been done", "Who notifies the area authority, and by when.",
+                             "Record what has been done to notify the area authority.")
 
 
 class SignOffMove(Schema):
     """``sign_off_move`` (manager): approve or refuse, giving weight to the VSH's views."""
 
     decision = choice(APPROVAL_DECISIONS, "Decision", "", "Choose whether to approve or refuse the move.")
-    sign_off_reason = fields.String(
-        load_default="", metadata={"label": "Reason", "hint": "Required when refusing the move.", "multiline": True})
+    sign_off_reason = optional_text("Reason", "Required when refusing the move.")
 
     @validates_schema
     def reason_required_when_refused(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import true
 from sqlalchemy.orm import Session, sessionmaker
 
-from casework.escalations import RULES, Escalations
+from casework.escalations import Escalations
+from casework.processes import RULES
 from engine.clock import FrozenClock
 
 from .world import World, moment

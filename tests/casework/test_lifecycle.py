@@ -139,7 +139,7 @@ def test_children_aged_2_10_and_17_get_the_pep_of_their_stage_once_a_term_three_
             casework.open_termly_reviews(LA)
     with world.session() as session:
         peps = session.scalars(select(Pep).order_by(Pep.id)).all()
-        by_child = {}
+        by_child: dict[int, list[tuple[str | None, str]]] = {}
         for pep in peps:
             by_child.setdefault(pep.child_id, []).append((pep.term, pep.stage))
     assert sorted(by_child.values()) == sorted([

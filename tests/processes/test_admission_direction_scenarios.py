@@ -5,6 +5,7 @@ LA admitting as its own admission authority, and a school that cannot be directe
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -380,7 +381,8 @@ def _reach_on_roll(scenario: Scenario, iid: int) -> None:
     scenario.at(at("2026-12-15"))  # the direction takes effect; the place counts from now
 
 
-STALLS = {
+Reach = Callable[[Scenario, int], None] | None
+STALLS: dict[str, tuple[dict[str, Any], Reach, str, datetime, str]] = {
     # step left undone: (school, how to get there, its timer, due, the manager's task)
     "consult": ({}, None, "consultation_overdue", at("2026-12-08"), "escalate_consultation_overdue"),
     "consider": ({}, _reach_consider, "decision_overdue", at("2026-12-15", "00:00"), "escalate_decision_overdue"),

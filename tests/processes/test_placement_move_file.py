@@ -61,7 +61,8 @@ def element(element_id: str) -> etree._Element:
 
 
 def flow_condition(flow_id: str) -> str | None:
-    return element(flow_id).findtext("bpmn:conditionExpression", namespaces=NS)
+    text: str | None = element(flow_id).findtext("bpmn:conditionExpression", namespaces=NS)
+    return text
 
 
 def refused(schema: type[Schema], data: dict[str, Any]) -> set[str]:

@@ -79,6 +79,7 @@ def arrange(scenario: Any, iid: int, care: dict[str, Any] = CARE, school: dict[s
 
 
 def timer_due(scenario: Any, iid: int, element_id: str) -> datetime:
+    due: datetime
     [due] = [due for element, due in scenario.timers(iid) if element == element_id]
     return due if due.tzinfo else due.replace(tzinfo=UTC)
 

@@ -116,7 +116,7 @@ def page(browser: Any) -> Iterator[Any]:
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.on("response", lambda r: _note_response(problems, r))
     page.on("requestfailed", lambda r: _note_failed_request(problems, r))
-    page.problems = problems  # type: ignore[attr-defined]
+    page.problems = problems
     try:
         yield page
     finally:
@@ -228,7 +228,7 @@ def test_social_worker_signs_in_fixes_form_errors_and_completes_a_task(
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("Record the proposed move")
     page.screenshot(path=str(ARTIFACTS / "inbox-after-completing.png"), full_page=True)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
 
 
 def test_login_page_looks_like_govuk_with_its_fonts_loaded(live_server: str, page: Any) -> None:
@@ -243,7 +243,7 @@ def test_login_page_looks_like_govuk_with_its_fonts_loaded(live_server: str, pag
     assert page.evaluate("document.fonts.check('19px GDS Transport')")
     page.screenshot(path=str(ARTIFACTS / "login.png"), full_page=True)
     assert_no_serious_accessibility_violations(page)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
 
 
 # -- axe over the casework app, signed in --------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_the_inbox_has_no_serious_accessibility_problems_for_a_social_worker_or_
     sign_in(page, case_server, "vsh")
     expect(page.get_by_role("link", name="Escalations")).to_be_visible()
     assert_no_serious_accessibility_violations(page)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
 
 
 def test_the_children_list_of_more_than_a_page_has_a_next_link_to_page_two_and_passes_axe_on_both(
@@ -289,7 +289,7 @@ def test_the_children_list_of_more_than_a_page_has_a_next_link_to_page_two_and_p
     expect(pagination.get_by_role("link", name="Previous page")).to_be_visible()
     expect(pagination.get_by_role("link", name="Next page")).to_have_count(0)
     assert_no_serious_accessibility_violations(page)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
 
 
 def test_a_childs_record_with_placements_a_rated_pep_and_actions_passes_axe(
@@ -304,7 +304,7 @@ def test_a_childs_record_with_placements_a_rated_pep_and_actions_passes_axe(
     expect(page.get_by_role("heading", name="Ethan Walsh", level=1)).to_be_visible()
     expect(page.get_by_text("Book a maths tutor")).to_be_visible()
     assert_no_serious_accessibility_violations(page)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
 
 
 def test_the_designated_teachers_pep_form_passes_axe_blank_and_with_its_error_summary(
@@ -323,7 +323,7 @@ def test_the_designated_teachers_pep_form_passes_axe_blank_and_with_its_error_su
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_focused()
     assert_no_serious_accessibility_violations(page)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
 
 
 def test_the_escalations_dashboard_passes_axe_for_the_manager(case_server: str, page: Any, world: World) -> None:
@@ -337,7 +337,7 @@ def test_the_escalations_dashboard_passes_axe_for_the_manager(case_server: str, 
     expect(page.get_by_text("2 open escalations")).to_be_visible()
     expect(page.get_by_role("link", name="Ethan Walsh")).to_be_visible()
     assert_no_serious_accessibility_violations(page)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
 
 
 def test_the_notifications_page_with_read_and_unread_messages_passes_axe(
@@ -360,4 +360,33 @@ def test_the_notifications_page_with_read_and_unread_messages_passes_axe(
     expect(page.get_by_text("PEP overdue for C-1", exact=True)).to_be_visible()  # unread, no link
     expect(page.get_by_role("link", name="Old news")).to_be_visible()  # read
     assert_no_serious_accessibility_violations(page)
-    assert page.problems == []  # type: ignore[attr-defined]
+    assert page.problems == []
+
+
+def test_the_incidents_page_passes_axe_for_the_administrator_before_and_after_run_again(
+    case_server: str, page: Any, world: World, clock: FrozenClock
+) -> None:
+    from playwright.sync_api import expect
+
+    from engine.errors import ProcessError
+    from engine.incidents import record_failures
+
+    instance_id = world.task("C-1", "complete_pep_school_age").instance_id
+    failure = ProcessError("The process 'pep_review' failed: ZeroDivisionError:division by zero.")
+    record_failures(world.factory, [(instance_id, failure)], clock.now())  # as the timer pump records one
+    sign_in(page, case_server, "admin")
+    page.get_by_role("link", name="Incidents").click()
+    expect(page.get_by_role("heading", name="Processes held back by an error")).to_be_visible()
+    expect(page.get_by_text("ZeroDivisionError", exact=False)).to_be_visible()
+    assert_no_serious_accessibility_violations(page)
+    page.screenshot(path=str(ARTIFACTS / "incidents.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(ARTIFACTS / "incidents-375.png"), full_page=True)
+    assert_no_serious_accessibility_violations(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.get_by_role("button", name=re.compile(r"^Run again")).click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("will run again")
+    expect(page.get_by_text("There are no open incidents.")).to_be_visible()
+    assert_no_serious_accessibility_violations(page)
+    assert page.problems == []

@@ -207,7 +207,7 @@ def test_a_pep_due_by_the_end_of_a_day_shows_that_day_not_the_next_on_the_inbox_
     with world.session() as session:
         [pep] = session.scalars(select(Pep).join(Child, Child.id == Pep.child_id).where(Child.ref == "C-1")).all()
         # looked after from Friday 20 November: 10 working days is Friday 4 December, overdue from midnight
-        assert pep.due_at.replace(tzinfo=UTC) == datetime(2026, 12, 5, tzinfo=UTC)
+        assert pep.due_at is not None and pep.due_at.replace(tzinfo=UTC) == datetime(2026, 12, 5, tzinfo=UTC)
     login(client, "sw")
     for page in (client.get("/").text, client.get("/children/C-1").text):
         assert "4 December 2026" in page

@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casework.escalations import RULES, Escalations
+from casework.escalations import Escalations
+from casework.processes import RULES
 from casework.records import Pep
 from engine.clock import FrozenClock
 from tests.casework.records_support import add_child

@@ -15,7 +15,9 @@ from .support import CHILD, GOOD_MOVE, csrf_token, login, post_form
 
 def _task(app: Flask, task_id: str) -> HumanTask:
     with app.extensions["vsw"].sessions() as session:
-        return session.get(HumanTask, task_id)  # type: ignore[return-value]
+        task: HumanTask | None = session.get(HumanTask, task_id)
+        assert task is not None
+        return task
 
 
 def _completed_events(app: Flask, instance_id: int) -> list[AuditEvent]:
@@ -170,7 +172,7 @@ def test_engine_errors_are_json_when_json_is_asked_for(client: FlaskClient, firs
         url, data={**GOOD_MOVE, "csrf_token": token}, headers={"Accept": "application/json"}
     )
     assert response.status_code == 403
-    assert response.is_json and "social_worker" in response.json["error"]
+    assert response.is_json and response.json is not None and "social_worker" in response.json["error"]
 
 
 def test_unknown_task_and_instance_are_404_pages(client: FlaskClient) -> None:

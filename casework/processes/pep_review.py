@@ -1,0 +1,173 @@
+"""``pep_review``: one Personal Education Plan (initial, termly or after a change of school).
+
+- **Start data**: the child, the PEP record the review keeps in step, its kind,
+  stage and due date, the SEND decision limit and the authority's action limit.
+- **After a step**: each step writes what it settled to the PEP record: the sections
+  as they are filled in, submission, the VSH's RAG rating (red: returned with the
+  reason), sign-off, the actions with their owners and due dates, the SEND referral
+  and its decision. Records keep the long-lived facts; the workflow only runs the
+  review (docs/architecture.md, "State").
+- **Escalations**: the PEP overdue; a PEP action overdue (one per action); no SEND
+  decision within 6 weeks of the referral.
+- **Notices**: a contribution task reopened by a red rating is a "PEP returned" notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.clock import FrozenClock
+from engine.contracts import JsonData, OpenedTask, StepEvent
+from processes.forms.pep_review import CONTRIBUTION_TASKS, SECTIONS
+
+from ..escalations import Rule
+from ..peps import SEND_DECISION_WEEKS, PepService
+from ..records import Child, Pep, PepAction, SendReferral
+from ..rules import AuthorityRules
+from .glue import Notice, ProcessGlue, day_of
+
+PROCESS_ID = "pep_review"
+
+
+class Step(StrEnum):
+    COMPLETE_PEP_EARLY_YEARS = "complete_pep_early_years"
+    COMPLETE_PEP_SCHOOL_AGE = "complete_pep_school_age"
+    COMPLETE_PEP_POST_16 = "complete_pep_post_16"
+    SOCIAL_WORKER_CONTRIBUTION = "social_worker_contribution"
+    RECORD_CHILDS_VIEWS = "record_childs_views"
+    RECORD_SUBMISSION = "record_submission"
+    QUALITY_ASSURE_PEP = "quality_assure_pep"
+    PEP_SIGNED_OFF = "pep_signed_off"
+    ACTION_OVERDUE = "action_overdue"
+    CONFIRM_ACTION_DONE = "confirm_action_done"
+    REFER_TO_SEND = "refer_to_send"
+    SEND_DECISION = "send_decision"
+    ESCALATE_OVERDUE_PEP = "escalate_overdue_pep"
+    ESCALATE_OVERDUE_ACTION = "escalate_overdue_action"
+    ESCALATE_SEND_DECISION_OVERDUE = "escalate_send_decision_overdue"
+
+
+STAGE_TASKS = frozenset({Step.COMPLETE_PEP_EARLY_YEARS, Step.COMPLETE_PEP_SCHOOL_AGE, Step.COMPLETE_PEP_POST_16})
+
+
+def start_data(child: Child, pep: Pep, kind: str, due_at: datetime, rules: AuthorityRules) -> dict[str, Any]:
+    return {
+        "child_ref": child.ref, "child_name": child.full_name,
+        "date_of_birth": child.date_of_birth.isoformat(), "pep_id": pep.id, "pep_kind": kind,
+        "stage": pep.stage, "due_at": due_at.isoformat(), "academic_year": pep.academic_year,
+        "term": pep.term or "", "send_decision_weeks": SEND_DECISION_WEEKS,
+        "action_escalation_working_days": rules.action_escalation_working_days,
+    }
+
+
+class PepReview(ProcessGlue):
+    process_id = PROCESS_ID
+    steps = Step
+    escalations = {
+        Step.ESCALATE_OVERDUE_PEP: Rule(
+            "overdue_pep", "PEP overdue", frozenset({Step.PEP_SIGNED_OFF}), "The PEP was not completed by its due date."),
+        Step.ESCALATE_OVERDUE_ACTION: Rule(
+            "overdue_action", "PEP action overdue", frozenset({Step.CONFIRM_ACTION_DONE}), "A PEP action is past its due date."),
+        Step.ESCALATE_SEND_DECISION_OVERDUE: Rule(
+            "send_decision_overdue", "SEND decision overdue", frozenset({Step.SEND_DECISION}),
+            "No decision on an EHC needs assessment within 6 weeks of the referral."),
+    }
+
+    # -- the PEP record -------------------------------------------------------------------------
+    def after_step(self, session: Session, event: StepEvent) -> None:
+        pep_id = event.latest("pep_id")
+        pep = session.get(Pep, int(pep_id)) if pep_id is not None else None
+        if pep is None:
+            return
+        peps = PepService(session, FrozenClock(event.at), event.runtime.calendar)
+        for reached in event.reached:
+            element, data = reached.element_id, reached.data
+            if element in CONTRIBUTION_TASKS:
+                sections = {k: v for k, v in data.items() if k in SECTIONS[pep.stage] and v is not None
+                            and isinstance(v, str | int | float | bool)}
+                if sections and pep.status in ("not_started", "in_progress", "returned"):
+                    peps.update_sections(pep.id, sections, event.actor)
+            elif element == Step.RECORD_SUBMISSION and pep.status in ("in_progress", "returned"):
+                peps.submit(pep.id, event.actor)
+            elif element == Step.QUALITY_ASSURE_PEP:
+                _quality_assured(peps, pep, data, event.actor)
+            elif element == Step.CONFIRM_ACTION_DONE:
+                _action_followed_up(session, peps, pep, data, event.actor)
+            elif element == Step.ACTION_OVERDUE:
+                action = _matching_action(session, pep, data.get("action"))
+                if action is not None and action.overdue_escalated_at is None:
+                    peps.mark_escalated(action.id, "system")
+            elif element == Step.REFER_TO_SEND:
+                peps.refer_for_send(event.instance.business_key, day_of(data["referred_on"]), pep.id, event.actor)
+            elif element == Step.SEND_DECISION:
+                _send_decided(session, peps, pep, data, event.actor)
+
+    # -- escalations: one per overdue action ----------------------------------------------------
+    def escalation_item(self, event: StepEvent, task: OpenedTask) -> dict[str, Any]:
+        if task.element_id != Step.ESCALATE_OVERDUE_ACTION:
+            return {}
+        action = (event.data_at(Step.ACTION_OVERDUE) or {}).get("action")
+        return {"action": dict(action)} if isinstance(action, Mapping) else {}
+
+    def resolves_item(self, details: Mapping[str, Any], event: StepEvent) -> bool:
+        if "action" not in details:
+            return True
+        done = event.data_at(Step.CONFIRM_ACTION_DONE) or {}
+        return bool(done.get("action") == details["action"])
+
+    # -- notices --------------------------------------------------------------------------------
+    def notice(self, event: StepEvent, task: OpenedTask, context: dict[str, Any]) -> Notice:
+        assured = event.data_at(Step.QUALITY_ASSURE_PEP) or {}
+        if task.element_id in STAGE_TASKS and assured.get("rag") == "red":
+            return Notice("pep_returned", {**context, "returned_by": "The virtual school head",
+                                           "reason": str(assured.get("return_reason", ""))})
+        return Notice("task_assigned", context)
+
+
+def _quality_assured(peps: PepService, pep: Pep, data: JsonData, actor: str) -> None:
+    if pep.status in ("in_progress", "returned"):
+        peps.submit(pep.id, actor)
+    rag = str(data.get("rag"))
+    if rag == "red":
+        peps.return_for_revision(pep.id, str(data.get("return_reason") or ""), actor)
+        return
+    peps.rate(pep.id, rag, actor)
+    peps.complete(pep.id, actor)
+    for item in data.get("actions") or []:
+        # Recorded as the PEP set them, even if a late sign-off puts a due date in the past.
+        action = PepAction(pep_id=pep.id, description=str(item["description"]).strip(),
+                           owner=str(item["owner"]).strip(), due_on=day_of(item["due_date"]))
+        action.state = "open"
+        peps.session.add(action)
+    peps.session.flush()
+
+
+def _matching_action(session: Session, pep: Pep, item: Any) -> PepAction | None:
+    if not isinstance(item, Mapping):
+        return None
+    query = select(PepAction).where(PepAction.pep_id == pep.id,
+                                    PepAction.description == str(item.get("description", "")).strip(),
+                                    PepAction.due_on == day_of(item.get("due_date")))
+    return session.scalars(query.order_by(PepAction.id)).first()
+
+
+def _action_followed_up(session: Session, peps: PepService, pep: Pep, data: JsonData, actor: str) -> None:
+    action = _matching_action(session, pep, data.get("action"))
+    if action is not None and action.state == "open" and data.get("action_done"):
+        peps.mark_done(action.id, actor=actor)
+
+
+def _send_decided(session: Session, peps: PepService, pep: Pep, data: JsonData, actor: str) -> None:
+    referral = session.scalars(select(SendReferral).where(
+        SendReferral.pep_id == pep.id, SendReferral.decision.is_(None)).order_by(SendReferral.id)).first()
+    if referral is not None:
+        peps.decide_send(referral.id, str(data["ehc_assessment_decision"]), day_of(data["decided_on"]), actor)
+
+
+GLUE = PepReview()

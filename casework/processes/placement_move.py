@@ -1,0 +1,97 @@
+"""``placement_move``: a child's care placement changes, with the school place arranged in parallel.
+
+- **Start data**: the child's facts and the authority's rules (the school-place limit in
+  school days, the area notice limit, who approves a distant placement).
+- **Facts**: the school applied for gets its facts from the register; a school named
+  for a direction must not have permanently excluded the child.
+- **After a step**: an approved move records the new placement and, when the school
+  changes, the new school and a new PEP meeting; a manager's decision to direct a
+  school starts ``admission_direction``.
+- **Escalations**: no school place within the limit; the area authority not told
+  of an emergency out-of-area placement in time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.clock import FrozenClock
+from engine.contracts import StepEvent
+from engine.runtime import Actor
+
+from ..children import ChildService
+from ..escalations import Rule
+from ..rules import AuthorityRules, lane_roles
+from .glue import ProcessGlue, SchoolField, day_of
+
+PROCESS_ID = "placement_move"
+
+
+class Step(StrEnum):
+    PROPOSE_MOVE = "propose_move"
+    APPLY_FOR_SCHOOL_PLACE = "apply_for_school_place"
+    SCHOOL_PLACE_CONFIRMED = "school_place_confirmed"
+    STAYING_AT_CURRENT_SCHOOL = "staying_at_current_school"
+    ESCALATE_NO_SCHOOL_PLACE = "escalate_no_school_place"
+    NOTIFY_AREA_AUTHORITY = "notify_area_authority"
+    AREA_NOTICE_OVERDUE = "area_notice_overdue"
+    MOVE_APPROVED = "move_approved"
+
+
+FIRST_TASK = Step.PROPOSE_MOVE
+
+
+def start_data(children: ChildService, ref: str, rules: AuthorityRules, now: datetime) -> dict[str, Any]:
+    return {
+        **children.process_data(ref),
+        "move_proposed_at": now.isoformat(),
+        "school_place_limit_school_days": rules.school_place_limit_school_days,
+        "area_notice_working_days": rules.area_notice_working_days,
+        "lane_roles": lane_roles(rules),
+    }
+
+
+class PlacementMove(ProcessGlue):
+    process_id = PROCESS_ID
+    steps = Step
+    school_fields = {
+        Step.APPLY_FOR_SCHOOL_PLACE: SchoolField("school_urn"),
+        # the direction starts with the facts; the move keeps the school it applied to
+        Step.ESCALATE_NO_SCHOOL_PLACE: SchoolField("direction_school_urn", directing=True, adds_facts=False),
+    }
+    escalations = {
+        Step.ESCALATE_NO_SCHOOL_PLACE: Rule(
+            "no_school_place", "No school place", frozenset({Step.SCHOOL_PLACE_CONFIRMED, Step.STAYING_AT_CURRENT_SCHOOL}),
+            "The child has had no school place for longer than the council's limit."),
+        Step.AREA_NOTICE_OVERDUE: Rule(
+            "area_notice_overdue", "Area authority not notified", frozenset({Step.NOTIFY_AREA_AUTHORITY}),
+            "The area authority was not told of the emergency out-of-area placement in time (reg. 11)."),
+    }
+
+    def after_step(self, session: Session, event: StepEvent) -> None:
+        from ..lifecycle import Casework  # the lifecycle starts processes, whose glue this is
+
+        ref, actor = event.instance.business_key, event.actor
+        escalated = event.data_at(Step.ESCALATE_NO_SCHOOL_PLACE)
+        if escalated is not None and escalated.get("decision") == "start_direction":
+            Casework(session, FrozenClock(event.at), event.runtime).start_direction(
+                ref, str(escalated["direction_school_urn"]), Actor(actor))
+        approved = event.data_at(Step.MOVE_APPROVED)
+        if approved is None:
+            return
+        children = ChildService(session, FrozenClock(event.at))
+        children.record_placement(
+            ref, actor, placement_type=approved["placement_type"], carer_name=approved.get("carer_name", ""),
+            starts_on=day_of(approved["placement_start_date"]), distance=approved["distance"],
+            area_authority=approved.get("area_authority") or None)
+        if approved.get("school_changed") and approved.get("school_urn"):
+            children.change_school(ref, str(approved["school_urn"]), actor)
+            changed_on = day_of(approved.get("start_date") or approved["planned_move_date"])
+            Casework(session, FrozenClock(event.at), event.runtime).open_school_change_pep(ref, changed_on)
+
+
+GLUE = PlacementMove()
