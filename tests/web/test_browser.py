@@ -390,3 +390,45 @@ def test_the_incidents_page_passes_axe_for_the_administrator_before_and_after_ru
     expect(page.get_by_text("There are no open incidents.")).to_be_visible()
     assert_no_serious_accessibility_violations(page)
     assert page.problems == []
+
+
+def page_overflow(page: Any) -> int:
+    """How many CSS pixels the page is wider than the window (0: nothing scrolls sideways)."""
+    width: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    return width
+
+
+def test_on_a_375_pixel_phone_no_page_scrolls_sideways_and_each_passes_axe(
+    case_server: str, page: Any, world: World, clock: FrozenClock
+) -> None:
+    from playwright.sync_api import expect
+    from sqlalchemy import select
+
+    from engine.errors import ProcessError
+    from engine.incidents import record_failures
+    from engine.models import ProcessInstance
+
+    submit_initial_pep(world, {"rag": "green", "feedback": "Good."})
+    raise_escalation(world, "C-1", ("placement_move", "area_notice_overdue"), moment("2026-11-25T10:00"))
+    with world.session() as session:
+        instance_id = session.scalars(select(ProcessInstance.id).order_by(ProcessInstance.id.desc())).first()
+    assert instance_id is not None
+    failure = ProcessError("The process 'pep_review' failed: ZeroDivisionError: division by zero")
+    record_failures(world.factory, [(instance_id, failure)], clock.now())
+    page.set_viewport_size({"width": 375, "height": 800})
+    visits = {
+        "sw": ["/", "/children", "/children/C-1", "/notifications"],
+        "manager": ["/escalations"],
+        "admin": ["/admin/incidents", "/admin/dead-letters"],
+    }
+    for username, paths in visits.items():
+        sign_in(page, case_server, username)
+        for path in paths:
+            page.goto(f"{case_server}{path}")
+            expect(page.locator("h1")).to_be_visible()
+            name = path.strip("/").replace("/", "-") or "inbox"
+            page.screenshot(path=str(ARTIFACTS / f"375-{username}-{name}.png"), full_page=True)
+            assert page_overflow(page) == 0, f"{path} scrolls sideways for {username}"
+            assert_no_serious_accessibility_violations(page)
+        page.context.clear_cookies()  # signed out (the sign-out button is behind the menu at this width)
+    assert page.problems == []
