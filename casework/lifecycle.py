@@ -44,7 +44,7 @@ from .schoolyear import age_on
 from .terms import Term, term_on
 
 PEP_AGE_LIMIT = 18  # a PEP is kept for looked-after children aged 0-18
-EARLY_YEARS_FROM_AGE = 2  # early-years PEPs start from 2-3 (seed point 6)
+EARLY_YEARS_FROM_AGE = 2  # early-years PEPs start from 2-3 (Promoting the education of looked after children, DfE statutory guidance 2014, key point 6)
 
 
 def end_of_day(day: date) -> datetime:

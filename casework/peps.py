@@ -182,7 +182,7 @@ class PepService:
     def add_action(
         self, pep_id: int, description: str, owner: str, due_on: date, actor: str = "system"
     ) -> PepAction:
-        """A SMART action with an owner and a due date (seed point 7: carried out without delay)."""
+        """A SMART action with an owner and a due date (Promoting the education of looked after children, DfE statutory guidance 2014, key point 7: carried out without delay)."""
         pep = self.get(pep_id)
         errors: dict[str, list[str]] = {}
         if not (description or "").strip():

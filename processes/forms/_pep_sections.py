@@ -21,7 +21,7 @@ SEN_SUPPORT_STATUSES = [
 
 
 class ActionSchema(Schema):
-    """One PEP action: what will be done, by whom, by when (DfE guidance, seed point 7)."""
+    """One PEP action: what will be done, by whom, by when (Promoting the education of looked after children, DfE statutory guidance 2014, key point 7)."""
 
     description = text("Action", "What will be done, specifically.", "Describe the action.", max_length=1000)
     owner = text(
