@@ -1,0 +1,63 @@
+"""Your account: the sessions you have open and "sign out everywhere"; and, for administrators, the users
+with theirs (a leaver, a lost laptop). docs/security.md, "Signing in and sessions"."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from .auth import login_required, session_store
+from .context import current_user
+from .paging import page_links, page_number
+
+bp = Blueprint("account", __name__)
+
+
+def _count(number: int) -> str:
+    return f"{number} session{'' if number == 1 else 's'}"
+
+
+@bp.get("/account")
+@login_required
+def index() -> str:
+    user = current_user()
+    assert user is not None
+    page = session_store().open_sessions(user.id, page=page_number())
+    here = g.get("user_session")
+    return render_template("auth/account.html", sessions=page.items, page=page, pages=page_links(page),
+                           current_id=here.id if here is not None else None)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    user = current_user()
+    assert user is not None
+    ended = session_store().sign_out_everywhere(user.username, by=user.username, address=request.remote_addr)
+    session.clear()
+    flash(f"You have signed out everywhere: {_count(ended)} ended", "success")
+    return redirect(url_for("auth.login"))
+
+
+def _require_admin() -> str:
+    user = current_user()
+    if user is None or "admin" not in user.roles_set:
+        abort(403, description="Only an administrator can see the users and sign them out.")
+    return user.username
+
+
+@bp.get("/admin/users")
+@login_required
+def users() -> str:
+    _require_admin()
+    page = session_store().users(page=page_number())
+    return render_template("auth/users.html", people=page.items, page=page, pages=page_links(page))
+
+
+@bp.post("/admin/users/<key:username>/sign-out-everywhere")
+@login_required
+def sign_user_out(username: str) -> Response:
+    admin = _require_admin()
+    ended = session_store().sign_out_everywhere(username, by=admin, address=request.remote_addr)  # NotFound: 404
+    flash(f"{username} is signed out everywhere: {_count(ended)} ended", "success")
+    return redirect(url_for("account.users"))
