@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.serving import WSGIRequestHandler
 
 from app.cli_authority import register as register_authority_commands
 from app.settings import Settings, SettingsError
@@ -122,6 +123,27 @@ def deploy(path: Path | None) -> None:
         click.echo(f"{definition.process_id}: version {definition.version} ({definition.filename}, {definition.content_sha256[:12]})")
 
 
+PIPE_A_PASSWORD = "printf '%s\\n' \"$PASSWORD\" | vsw user add ..."
+
+
+def _refuse_password(_context: click.Context, _parameter: click.Parameter, value: str | None) -> None:
+    """``--password`` would leave the password in shell history and process lists: refuse it, in one line."""
+    if value is not None:
+        raise click.ClickException("--password is not accepted (the command line is kept in shell history and "
+                                   "process lists): type the password at the prompt, or give it as the first "
+                                   f"line of standard input: {PIPE_A_PASSWORD}")
+
+
+def _read_password() -> str:
+    """A hidden prompt asked twice at a terminal; otherwise the first line of standard input."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password"))
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException(f"No password on standard input: give it as the first line, {PIPE_A_PASSWORD}")
+    return password
+
+
 @main.group()
 def user() -> None:
     """People who sign in."""
@@ -134,16 +156,35 @@ def user() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
 @click.option("--la", "la_code", required=True, help="Local authority number, e.g. 935.")
 @click.option("--school-urn", default=None, help="For designated teachers: their school's URN.")
-@click.password_option(help="At least 10 characters; prompted for if not given.")
+@click.option("--password", hidden=True, expose_value=False, callback=_refuse_password)
 @one_line_errors
 def user_add(username: str, display_name: str, email: str, roles: tuple[str, ...], la_code: str,
-             school_urn: str | None, password: str) -> None:
-    """Add a user with one or more roles."""
+             school_urn: str | None) -> None:
+    """Add a user with one or more roles.
+
+    The password is typed at a hidden prompt (twice) when run at a terminal, or read from the first
+    line of standard input otherwise, never from the command line:
+    printf '%s\\n' "$PASSWORD" | vsw user add ... It must be 10 characters or more and not a common
+    password (three random words work well)."""
     from casework.users import UserService
 
+    password = _read_password()
     with unit_of_work(_factory()) as session:
         created = UserService(session, SystemClock()).add(username, display_name, email, password, roles, la_code, school_urn)
         click.echo(f"Added {created.username} ({created.roles}).")
+
+
+@user.command("sign-out")
+@click.argument("username")
+@one_line_errors
+def user_sign_out(username: str) -> None:
+    """End every session USERNAME has open, in every browser and on every web process (a leaver, a lost
+    laptop): they must sign in again. Audited as sessions_revoked by cli."""
+    from casework.sessions import SessionStore
+
+    with unit_of_work(_factory()) as session:
+        ended = SessionStore(session, SystemClock()).sign_out_everywhere(username, by=ADMIN.user_id)
+    click.echo(f"Signed {username} out everywhere: {ended} session{'' if ended == 1 else 's'} ended.")
 
 
 @main.command()
@@ -172,7 +213,17 @@ def _serve(host: str, port: int, with_scheduler: bool, config: dict[str, Any] | 
         except AnotherSchedulerRunning as error:
             raise click.ClickException(f"Not starting the in-process scheduler: {error.message} "
                                        "(or serve without --with-scheduler)") from None
-    web_app.run(host=host, port=port, debug=False, use_reloader=False)
+    web_app.run(host=host, port=port, debug=False, use_reloader=False,
+                request_handler=NoBannerRequestHandler)
+
+
+class NoBannerRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler without its ``Server: Werkzeug/x Python/y`` header: no version banner."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
 
 
 @main.command()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from casework.sessions import IDLE_MINUTES, MAX_HOURS
 from engine.db import DEFAULT_URL, database_url
 from engine.limits import ScriptLimits
 from notifications.catalogue import DEFAULT_BASE_URL
@@ -42,6 +43,13 @@ class Settings:
     """``VSW_SECRET_KEY``: signs session cookies. The web app refuses to start without it."""
     insecure_cookies: bool = False
     """``VSW_INSECURE_COOKIES=1``: session cookies over plain HTTP too (local trials only)."""
+    session_idle_minutes: int = IDLE_MINUTES
+    """``VSW_SESSION_IDLE_MINUTES``: a session without a request for this long is signed out."""
+    session_max_hours: int = MAX_HOURS
+    """``VSW_SESSION_MAX_HOURS``: a session this old is signed out, however active."""
+    trusted_proxies: int = 0
+    """``VSW_TRUSTED_PROXIES``: how many reverse proxies in front of the app set ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` (0: those headers are ignored); docs/deployment.md, "Reverse proxy"."""
     base_url: str = DEFAULT_BASE_URL
     """``VSW_BASE_URL``: where links in emails point, without a trailing slash."""
     la_code: str | None = None
@@ -72,6 +80,10 @@ class Settings:
         insecure = text("VSW_INSECURE_COOKIES")
         if insecure not in ("", "0", "1"):
             errors["VSW_INSECURE_COOKIES"] = f"use 1 (or leave it unset), not {insecure!r}"
+        proxies = text("VSW_TRUSTED_PROXIES") or "0"
+        if proxies not in ("0", "1", "2", "3", "4", "5"):
+            errors["VSW_TRUSTED_PROXIES"] = ("give the number of reverse proxies in front of the app, "
+                                             f"0 to 5, not {proxies!r}")
         base_url = text("VSW_BASE_URL") or DEFAULT_BASE_URL
         if not base_url.startswith(("http://", "https://")):
             errors["VSW_BASE_URL"] = f"give an address starting http:// or https://, not {base_url!r}"
@@ -83,10 +95,16 @@ class Settings:
         cpu = _number(env, "VSW_SCRIPT_CPU_SECONDS", default.cpu_seconds, errors, most=3600)
         size = _number(env, "VSW_SCRIPT_MAX_SIZE", default.max_size, errors, whole=True, least=1000)
         memory = _number(env, "VSW_SCRIPT_MAX_MEMORY_MB", default.max_memory_mb, errors, whole=True, least=16)
+        idle = int(_number(env, "VSW_SESSION_IDLE_MINUTES", IDLE_MINUTES, errors, whole=True, most=24 * 60))
+        hours = int(_number(env, "VSW_SESSION_MAX_HOURS", MAX_HOURS, errors, whole=True, most=7 * 24))
+        if idle > hours * 60 and not {"VSW_SESSION_IDLE_MINUTES", "VSW_SESSION_MAX_HOURS"} & errors.keys():
+            errors["VSW_SESSION_IDLE_MINUTES"] = f"{idle} minutes is longer than VSW_SESSION_MAX_HOURS ({hours})"
         if errors:
             raise SettingsError(errors)
         return cls(database_url=database_url(url), secret_key=text("VSW_SECRET_KEY") or None,
-                   insecure_cookies=insecure == "1", base_url=base_url.rstrip("/"),
+                   insecure_cookies=insecure == "1", session_idle_minutes=idle, session_max_hours=hours,
+                   trusted_proxies=int(proxies),
+                   base_url=base_url.rstrip("/"),
                    la_code=text("VSW_LA_CODE") or None, mail_backend=backend, smtp=smtp,
                    script_limits=ScriptLimits(cpu_seconds=cpu, max_size=int(size), max_memory_mb=int(memory)))
 

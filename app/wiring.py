@@ -6,7 +6,8 @@
   session factory is given (one authority per deployment: ``VSW_LA_CODE``, or the only authority in
   the database); otherwise from the default term dates.
 - :func:`domain_jobs` and :func:`scheduler_jobs`: what ``vsw scheduler`` runs.
-- :func:`create_web_app`: the production web app (``gunicorn 'app.wiring:create_web_app()'``).
+- :func:`create_web_app`: the production web app (``gunicorn 'app.wiring:create_web_app()'``), behind
+  ``VSW_TRUSTED_PROXIES`` reverse proxies (werkzeug's ``ProxyFix``) when that is set.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casework.access import CaseAccess
 from casework.directory import CaseDirectory
@@ -121,4 +123,10 @@ def create_web_app(settings: Settings | None = None, config: Mapping[str, Any] |
     :class:`~app.settings.SettingsError` for a bad setting and ``web.ConfigError`` for a missing one.
     """
     chosen = settings if settings is not None else Settings.from_env()
-    return create_app(config, chosen, build_runtime=lambda sessions: build_runtime(chosen, sessions))
+    web_app = create_app(config, chosen, build_runtime=lambda sessions: build_runtime(chosen, sessions))
+    if chosen.trusted_proxies:
+        # The client's address and scheme from the last VSW_TRUSTED_PROXIES proxies' X-Forwarded-For and
+        # X-Forwarded-Proto (sign-in throttling counts per address); without it those headers are ignored.
+        web_app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            web_app.wsgi_app, x_for=chosen.trusted_proxies, x_proto=chosen.trusted_proxies)
+    return web_app

@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from casework.passwords import password_problems
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Base
@@ -38,8 +39,6 @@ ROLES: frozenset[str] = frozenset(
         "admin",
     }
 )
-MIN_PASSWORD_LENGTH = 10
-
 _DUMMY_PASSWORD = "not-a-real-password-for-timing"
 _dummy_hashes: dict[tuple[object, ...], str] = {}
 
@@ -122,10 +121,9 @@ class UserService:
             errors["display_name"] = ["Enter a display name"]
         if "@" not in (email or ""):
             errors["email"] = ["Enter an email address in the correct format, like name@example.org"]
-        if not password:
-            errors["password"] = ["Enter a password"]
-        elif len(password) < MIN_PASSWORD_LENGTH:
-            errors["password"] = [f"Password must be {MIN_PASSWORD_LENGTH} characters or more"]
+        password_problem = password_problems(password or "", username, display_name or "", email or "")[:1]
+        if password_problem:
+            errors["password"] = password_problem  # the most important reason (casework/passwords.py)
         unknown = [r for r in role_list if r not in ROLES]
         if unknown:
             errors["roles"] = [f"Unknown role: {', '.join(unknown)}"]

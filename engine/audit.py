@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, false, insert, or_, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, HumanTask, ProcessInstance
 from .paging import Page, fetch_page
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Which of an instance's audit entries a reader is shown, decided in SQL before a page is cut: those
+    about one of ``elements`` (a task claimed or completed, a timer fired) and, with ``instance_entries``,
+    those about no element (the instance's own: started with its data, a message received, cancelled)."""
+
+    elements: frozenset[str] = frozenset()
+    instance_entries: bool = False
+
+    def condition(self) -> ColumnElement[bool]:
+        about = AuditEvent.element_id.in_(sorted(self.elements)) if self.elements else false()
+        return or_(about, AuditEvent.element_id.is_(None)) if self.instance_entries else about
 
 
 class AuditLog:
@@ -38,19 +53,25 @@ class AuditLog:
         query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
         return list(self.session.scalars(query))
 
-    def page_for_instance(self, instance_id: int, page: int, per_page: int) -> Page[AuditEvent]:
-        """One page of an instance's history, oldest first (``ix_audit_instance``)."""
-        query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
-        return fetch_page(self.session, query, page, per_page)
+    def page_for_instance(self, instance_id: int, page: int, per_page: int,
+                          only: Entries | None = None) -> Page[AuditEvent]:
+        """One page of an instance's history (``only`` the entries given, if any), oldest first
+        (``ix_audit_instance``)."""
+        query = select(AuditEvent).where(AuditEvent.instance_id == instance_id)
+        if only is not None:
+            query = query.where(only.condition())
+        return fetch_page(self.session, query.order_by(AuditEvent.id), page, per_page)
 
-    def answers(self, instance_id: int) -> dict[str, Any]:
-        """Everything given to an instance so far, from its audit: the start data, then each completed
-        task's submitted answers in order (later answers replace earlier ones; server-side facts are
-        left out). No workflow is loaded."""
+    def answers(self, instance_id: int, only: Entries | None = None) -> dict[str, Any]:
+        """Everything given to an instance so far (``only`` from the entries given, if any), from its
+        audit: the start data, then each completed task's submitted answers in order (later answers
+        replace earlier ones; server-side facts are left out). No workflow is loaded."""
         query = (select(AuditEvent.action, AuditEvent.data)
                  .where(AuditEvent.instance_id == instance_id,
                         AuditEvent.action.in_(["instance_started", "task_completed"]))
                  .order_by(AuditEvent.id))
+        if only is not None:
+            query = query.where(only.condition())
         merged: dict[str, Any] = {}
         for action, data in self.session.execute(query):
             if not isinstance(data, dict):

@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import ColumnElement, Select, or_, select, union, update
 from sqlalchemy.orm import Session
 
-from .audit import AuditLog, entry
+from .audit import AuditLog, Entries, entry
 from .clock import Clock
 from .contracts import TaskRef
 from .deploy import Deployer
@@ -102,10 +102,10 @@ class WorkflowService:
         last = loaded.workflow.last_task or loaded.workflow.task_tree
         return dict(last.data)
 
-    def answers(self, instance_id: int) -> dict[str, Any]:
+    def answers(self, instance_id: int, only: Entries | None = None) -> dict[str, Any]:
         """What people have given the instance so far (start data and form answers), from the audit
-        trail: for the task page, without loading the workflow."""
-        return self.audit.answers(instance_id)
+        trail: for the task page, without loading the workflow. ``only``: from those entries alone."""
+        return self.audit.answers(instance_id, only)
 
     def last_answers(self, task: HumanTask) -> dict[str, Any] | None:
         """What was submitted the last time this step was done in this instance (a step that comes
@@ -119,9 +119,11 @@ class WorkflowService:
         self.instance(instance_id)
         return self.audit.for_instance(instance_id)
 
-    def history_page(self, instance_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> Page[AuditEvent]:
+    def history_page(self, instance_id: int, page: int = 1, per_page: int = PAGE_SIZE,
+                     only: Entries | None = None) -> Page[AuditEvent]:
+        """One page of the instance's history; ``only`` those entries (filtered before the page is cut)."""
         self.instance(instance_id)
-        return self.audit.page_for_instance(instance_id, page, per_page)
+        return self.audit.page_for_instance(instance_id, page, per_page, only)
 
     def instance_tasks(self, instance_id: int) -> list[HumanTask]:
         query = select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)

@@ -9,6 +9,8 @@ import casework  # noqa: F401  (registers the domain's tables on the shared meta
 import casework.escalations  # noqa: F401
 import casework.records  # noqa: F401
 import casework.rules  # noqa: F401
+import casework.sessions  # noqa: F401
+import casework.signin  # noqa: F401
 import casework.users  # noqa: F401
 import notifications.models  # noqa: F401
 from engine.db import make_engine

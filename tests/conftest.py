@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 import casework.escalations  # noqa: F401  (every table on the metadata)
 import casework.records  # noqa: F401
 import casework.rules  # noqa: F401
+import casework.sessions  # noqa: F401  (user_session)
+import casework.signin  # noqa: F401  (sign_in_throttle)
 import casework.users  # noqa: F401
 import notifications.models  # noqa: F401  (notification tables, truncated between tests)
 from engine.clock import FrozenClock

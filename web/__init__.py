@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,10 +21,11 @@ from flask import Flask, Response, g, request, send_from_directory
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from casework.sessions import IDLE_MINUTES, MAX_HOURS
 from engine.clock import Clock, SystemClock
 from engine.db import make_engine, session_factory
 
-from . import csrf, errors, filters
+from . import bounds, csrf, errors, filters
 
 GOVUK_ASSETS = Path(__file__).parent / "static" / "govuk" / "assets"
 
@@ -69,6 +71,12 @@ class WebSettings(Protocol):
     @property
     def insecure_cookies(self) -> bool: ...
 
+    @property
+    def session_idle_minutes(self) -> int: ...
+
+    @property
+    def session_max_hours(self) -> int: ...
+
 
 RuntimeBuilder = Callable[[sessionmaker[Session]], Any]
 """Builds the app's engine runtime from its session maker (``app.wiring.build_runtime``)."""
@@ -93,9 +101,13 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
         VSW_CLOCK=None,
         VSW_RUNTIME=None,
         VSW_FORMS=None,
+        VSW_SESSION_IDLE_MINUTES=settings.session_idle_minutes if settings is not None else IDLE_MINUTES,
+        VSW_SESSION_MAX_HOURS=settings.session_max_hours if settings is not None else MAX_HOURS,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    # The signed cookie is accepted no longer than a session may last (web/auth.py, docs/security.md).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["VSW_SESSION_MAX_HOURS"])
     relaxed = bool(app.config.get("TESTING") or app.config.get("DEBUG"))
     if "SESSION_COOKIE_SECURE" not in (test_config or {}):
         # Secure cookies need HTTPS; VSW_INSECURE_COOKIES=1 is for plain-HTTP demos only.
@@ -127,6 +139,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
     # One password hasher for signing in and adding users (tests give a cheap one).
     app.extensions["vsw_password_hasher"] = app.config.get("VSW_PASSWORD_HASHER") or production_hasher()
 
+    bounds.init_app(app)  # route converters and input bounds: before any route is added
     csrf.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
@@ -134,7 +147,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
     app.after_request(_commit_or_roll_back)  # registered last, so it runs first: its error page gets the headers
     app.teardown_request(_close_session)
 
-    from . import auth, children, escalations, incidents, instances, notices, tasks
+    from . import account, auth, children, escalations, incidents, instances, notices, tasks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
@@ -143,6 +156,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
     app.register_blueprint(escalations.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(incidents.bp)
+    app.register_blueprint(account.bp)
     app.context_processor(notices.nav_context)
     auth.init_app(app)
 
@@ -196,6 +210,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.pop("Server", None)  # no software or version banner
     if request.endpoint not in ("static", "govuk_assets"):
         headers["Cache-Control"] = "no-store"  # pages carry children's personal data
     return response

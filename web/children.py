@@ -2,7 +2,9 @@
 
 A child the user may not see is answered 404, exactly as a child who does not exist
 (never confirm another child's record exists). Opening a record is written to the
-audit trail (UK GDPR: who saw whose personal data, and when).
+audit trail (UK GDPR: who saw whose personal data, and when). What a record and a row
+of the list show follows the reader's need to know (docs/access.md, "Need to know"):
+placements are care, PEPs are education, tasks and escalations follow their steps.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from werkzeug.wrappers import Response
 
 from casework.access import CaseAccess
 from casework.children import ChildService
-from casework.escalations import Escalations
 from casework.lifecycle import Casework
+from casework.need_to_know import CARE, EDUCATION, SCHOOL_PLACE
 from casework.processes import placement_move
 from casework.records import (
     DISTANCES,
@@ -35,11 +37,10 @@ from casework.records import (
 from casework.schoolyear import age_on, year_group
 from casework.users import User
 from engine.errors import Conflict
-from engine.models import HumanTask
 from engine.paging import PAGE_SIZE, Page
 
 from .auth import login_required
-from .context import actor, clock, current_user, db, may_see, state, workflow
+from .context import actor, clock, current_user, db, may_see, need_to_know, state, workflow
 from .paging import page_links, page_number
 
 bp = Blueprint("children", __name__)
@@ -74,6 +75,8 @@ class CaseRow:
     placement: Placement | None
     pep: Pep | None
     open_tasks: int
+    shows_placement: bool = True
+    shows_pep: bool = True
 
 
 def _visible_children(number: int) -> tuple[Page[Child], int]:
@@ -103,15 +106,10 @@ def _case_rows(children: list[Child]) -> list[CaseRow]:
     if child_ids:
         for pep in session.scalars(select(Pep).where(Pep.child_id.in_(child_ids)).order_by(Pep.id)):
             latest[pep.child_id] = pep
-    counts: dict[str, int] = {}
     refs = [c.ref for c in children]
-    if refs:
-        query = (
-            select(HumanTask.business_key, func.count())
-            .where(HumanTask.state == "open", HumanTask.business_key.in_(refs))
-            .group_by(HumanTask.business_key)
-        )
-        counts = {key: int(n) for key, n in session.execute(query)}
+    reading = need_to_know()
+    counts = reading.open_task_counts(refs)  # only the tasks the reader may read
+    readers = reading.readers(refs)
     return [
         CaseRow(
             child=c,
@@ -121,6 +119,8 @@ def _case_rows(children: list[Child]) -> list[CaseRow]:
             placement=placements.get(c.current_placement_id or 0),
             pep=latest.get(c.id),
             open_tasks=counts.get(c.ref, 0),
+            shows_placement=readers[c.ref].reads(CARE),
+            shows_pep=readers[c.ref].reads(EDUCATION),
         )
         for c in children
     ]
@@ -164,7 +164,7 @@ def _move_in_progress(ref: str) -> Any:
     return next((i for i in running if i.process_id == placement_move.PROCESS_ID), None)
 
 
-@bp.get("/children/<ref>")
+@bp.get("/children/<key:ref>")
 @login_required
 def show(ref: str) -> str:
     child = _visible_child(ref)
@@ -172,21 +172,27 @@ def show(ref: str) -> str:
     now = clock().now()
     audit_change(session, now, actor().user_id, "child.viewed", child.ref, {})
     children = ChildService(session, clock())
+    reading = need_to_know()
+    reader = reading.reader(child.ref)
     school = session.get(School, child.school_urn) if child.school_urn else None
     social_worker = (
         session.scalars(select(User).where(User.username == child.social_worker)).one_or_none()
         if child.social_worker
         else None
     )
-    placements = list(reversed(children.placements(child.ref)))
-    peps = list(session.scalars(select(Pep).where(Pep.child_id == child.id).order_by(Pep.id.desc())))
+    placements = list(reversed(children.placements(child.ref))) if reader.reads(CARE) else []
+    carer = (session.get(Placement, child.current_placement_id)
+             if child.current_placement_id and reader.reads_any(CARE, SCHOOL_PLACE, EDUCATION) else None)
+    peps = (list(session.scalars(select(Pep).where(Pep.child_id == child.id).order_by(Pep.id.desc())))
+            if reader.reads(EDUCATION) else [])
     actions: dict[int, list[PepAction]] = defaultdict(list)
     if peps:
         query = select(PepAction).where(PepAction.pep_id.in_([p.id for p in peps]))
         for action in session.scalars(query.order_by(PepAction.due_on, PepAction.id)):
             actions[action.pep_id].append(action)
-    tasks = workflow().tasks(business_key=child.ref)
-    escalations = Escalations(session).open_for_child(child.ref)
+    tasks = reading.open_tasks(child.ref)
+    escalations = reading.open_escalations(child.ref)
+    move = _move_in_progress(child.ref)
     today = now.date()
     return render_template(
         "children/child.html",
@@ -197,19 +203,22 @@ def show(ref: str) -> str:
         social_worker=social_worker,
         placements=placements,
         current_placement_id=child.current_placement_id,
+        carer=carer,
+        shows_placements=reader.reads(CARE),
+        shows_peps=reader.reads(EDUCATION),
         peps=peps,
         actions=actions,
         tasks=tasks,
         escalations=escalations,
         may_start_move=_allocated_social_worker(child),
-        move=_move_in_progress(child.ref),
+        move=move if move is not None and reading.may_read_instance(move) else None,
         now=now,
         today=today,
         **_labels(),
     )
 
 
-@bp.post("/children/<ref>/moves")
+@bp.post("/children/<key:ref>/moves")
 @login_required
 def start_move(ref: str) -> Response:
     child = _visible_child(ref)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+from casework.need_to_know import NeedToKnow
 from casework.users import User, UserService
 from engine.clock import Clock
 from engine.runtime import Actor
@@ -58,3 +59,15 @@ def actor() -> Actor:
 def may_see(business_key: str) -> bool:
     """The runtime's access policy: may the logged-in user see this child's records?"""
     return bool(state().runtime.access.may_see(db(), actor(), business_key))
+
+
+def need_to_know() -> NeedToKnow:
+    """What the logged-in user may read (casework/need_to_know.py), from their scope, once per request."""
+    if "need_to_know" not in g:
+        g.need_to_know = NeedToKnow(db(), state().runtime.access.scope(db(), actor()))
+    return g.need_to_know  # type: ignore[no-any-return]
+
+
+def may_act(role: str | None, business_key: str) -> bool:
+    """The runtime's access policy: may the logged-in user act on a task of ``role`` for this key?"""
+    return bool(state().runtime.access.may_act(db(), actor(), role, business_key))

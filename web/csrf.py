@@ -1,7 +1,8 @@
 """CSRF protection: one random token per session, sent back in every POST form.
 
 Templates call ``csrf_token()`` for the hidden field; every unsafe request is
-refused with 400 unless it carries the session's token (form field or header).
+refused with 400 unless it carries the session's token (form field or header). A request for an
+unknown page or with a method the page does not take is answered 404 or 405 first.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def csrf_token() -> str:
 
 
 def _check() -> None:
+    if request.routing_exception is not None:
+        return  # an unknown page (404) or method (405): Flask raises it when it dispatches, not a CSRF error
     if request.method in SAFE_METHODS or request.endpoint in ("static", "govuk_assets"):
         return
     expected = session.get(FIELD)

@@ -31,10 +31,14 @@ TITLES = {
     404: "Page not found",
     405: "You cannot do that here",
     409: "Someone else got there first",
+    413: "What you sent is too large",
+    429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
     503: "Sorry, the service is unavailable",
 }
 SERVER_ERROR = "Try again later. If it keeps happening, contact your system administrator."
+TOO_LARGE = ("What you sent is too large to save: nothing was saved. Shorten the longest answers "
+             "(each box says how many characters it takes) and try again.")
 CONCURRENT_CHANGE = "Someone else changed this at the same time: nothing was saved; try again."
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialization failure, deadlock, lock not available
 
@@ -118,6 +122,8 @@ def _http_error(exc: HTTPException) -> Response:
         message = "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."
     elif status == 405:
         message = f"This page does not accept {request.method} requests."
+    elif status == 413:
+        message = TOO_LARGE
     else:
         message = exc.description or TITLES.get(status, "")
     response = error_response(status, message)

@@ -3,18 +3,44 @@
 The schema is the single source: it names, labels and orders the fields here,
 and validates on the server (in the engine). This module only reads HTML form
 posts into plain values and words errors the GOV.UK way.
+
+Reading is bounded, so no answer can make the service fail: a whole number is 1 to 9 ASCII digits, a
+number at most 12 digits and 6 decimals, a date's day and month 1 or 2 digits and its year 4, from
+1900 to 2100; a control character (other than tab and new lines) is refused in every field. A value
+refused here is handed to the schema as :data:`REFUSED`, which no field loads, so the task cannot be
+completed with it; the error says why, naming the field (and its range). Free text's maximum length
+is the schema's ``Length`` validator: shown on the page (GOV.UK character count) and enforced by it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from .bounds import CONTROL_IN_VALUE
+
 DATE_PARTS = ("day", "month", "year")
+YEARS = (1900, 2100)
+INTEGER = re.compile(r"-?[0-9]{1,9}")
+NUMBER = re.compile(r"-?(?:[0-9]{1,12}(?:\.[0-9]{0,6})?|\.[0-9]{1,6})")
+DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
+YEAR = re.compile(r"[0-9]{4}")
+LARGEST_INTEGER = 999_999_999
+
+
+class _Refused:
+    """What :func:`read_form` hands the schema for an answer it refused: no marshmallow field loads it."""
+
+    def __repr__(self) -> str:
+        return "<refused answer>"
+
+
+REFUSED = _Refused()
 
 
 @dataclass
@@ -32,6 +58,11 @@ class FieldView:
     item_label: str = "Item"
     filled: list[int] = field(default_factory=list)
     """For rows: which rows were filled in, in order (the list's index -> the row shown)."""
+    max_length: int | None = None
+    """For text: the most characters the schema takes (its ``Length`` validator's ``max``)."""
+    minimum: float | None = None
+    maximum: float | None = None
+    """For numbers: the schema's ``Range`` (None where it sets no bound)."""
 
     @property
     def anchor(self) -> str:
@@ -60,7 +91,10 @@ def field_views(schema: Schema, prefix: str = "") -> list[FieldView]:
             hint=meta.get("hint"),
             choices=[(str(v), str(lbl)) for v, lbl in _choices(f)],
             value={p: "" for p in DATE_PARTS} if kind == "date" else "",
+            max_length=max_length(f) if kind in ("text", "textarea") else None,
         )
+        if kind in ("integer", "number"):
+            view.minimum, view.maximum = _range(f)
         if kind == "rows":
             inner = f.inner.schema  # type: ignore[attr-defined]
             view.item_label = str(meta.get("item_label") or "Item")
@@ -116,6 +150,18 @@ def _kind(f: fields.Field[Any]) -> str:
     return "textarea" if (f.metadata or {}).get("multiline") else "text"
 
 
+def max_length(f: fields.Field[Any]) -> int | None:
+    """The most characters ``f`` takes: the smallest ``max`` of its ``Length`` validators (None: no limit)."""
+    limits = [v.max for v in f.validators if isinstance(v, validate.Length) and v.max is not None]
+    return min(limits) if limits else None
+
+
+def _range(f: fields.Field[Any]) -> tuple[float | None, float | None]:
+    lows = [float(v.min) for v in f.validators if isinstance(v, validate.Range) and v.min is not None]
+    highs = [float(v.max) for v in f.validators if isinstance(v, validate.Range) and v.max is not None]
+    return (max(lows) if lows else None, min(highs) if highs else None)
+
+
 def _choices(f: fields.Field[Any]) -> list[tuple[Any, Any]]:
     meta_choices = (f.metadata or {}).get("choices")
     if meta_choices:
@@ -136,33 +182,76 @@ def read_form(views: list[FieldView], form: Mapping[str, str]) -> tuple[dict[str
             _read_rows(view, form, data, errors)
             continue
         if view.kind == "date":
-            parts = {p: form.get(f"{view.name}-{p}", "").strip() for p in DATE_PARTS}
-            view.value = parts
-            if not any(parts.values()):
-                continue
-            missing = [p for p in DATE_PARTS if not parts[p]]
-            try:
-                data[view.name] = dt.date(
-                    int(parts["year"]), int(parts["month"]), int(parts["day"])
-                ).isoformat()
-            except ValueError:
-                # Passed on as it is, so the schema refuses it too; our wording wins.
-                data[view.name] = f"{parts['year']}-{parts['month']}-{parts['day']}"
-                problem = f"must include a {' and '.join(missing)}" if missing else "must be a real date"
-                errors[view.name] = [f"{view.label} {problem}"]
+            _read_date(view, form, data, errors)
             continue
         raw = form.get(view.name, "")
-        raw = raw.strip() if view.kind != "textarea" else raw.strip("\r\n ")
+        if view.kind == "textarea":  # a browser sends each new line as CR LF; the character count counts one
+            raw = raw.replace("\r\n", "\n").replace("\r", "\n").strip("\n ")
+        else:
+            raw = raw.strip()
         view.value = raw
         if raw == "":
             continue  # blank means not given: the schema decides whether that is allowed
-        if view.kind == "boolean":
+        if CONTROL_IN_VALUE.search(raw):
+            view.value = CONTROL_IN_VALUE.sub("", raw)
+            _refuse(view, data, errors, NOT_ALLOWED)
+        elif view.kind == "boolean":
             data[view.name] = {"yes": True, "no": False}.get(raw, raw)
         elif view.kind == "integer":
-            data[view.name] = int(raw) if raw.lstrip("-").isdigit() else raw
+            if INTEGER.fullmatch(raw):
+                data[view.name] = int(raw)
+            else:
+                low, high = view.minimum, view.maximum
+                _refuse(view, data, errors, f"must be a whole number from {_number(low, -LARGEST_INTEGER)} "
+                                            f"to {_number(high, LARGEST_INTEGER)}")
+        elif view.kind == "number" and not NUMBER.fullmatch(raw):
+            bounded = view.minimum is not None and view.maximum is not None
+            _refuse(view, data, errors, f"must be a number from {_number(view.minimum, 0)} to "
+                                        f"{_number(view.maximum, 0)}" if bounded else "must be a number")
         else:
             data[view.name] = raw
     return data, errors
+
+
+NOT_ALLOWED = "had a character that is not allowed, which has been taken out: check it and send it again"
+
+
+def _refuse(view: FieldView, data: dict[str, Any], errors: dict[str, list[str]], problem: str) -> None:
+    data[view.name] = REFUSED
+    errors[view.name] = [f"{view.label.rstrip('?')} {problem}"]
+
+
+def _number(value: float | None, otherwise: int) -> str:
+    number = otherwise if value is None else value
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:,}"
+
+
+def _read_date(view: FieldView, form: Mapping[str, str], data: dict[str, Any],
+               errors: dict[str, list[str]]) -> None:
+    """Day, month and year, each bounded (so no year overflows); refused with GOV.UK's wording."""
+    parts = {p: form.get(f"{view.name}-{p}", "").strip() for p in DATE_PARTS}
+    view.value = parts
+    if not any(parts.values()):
+        return
+    if any(CONTROL_IN_VALUE.search(part) for part in parts.values()):
+        view.value = {p: CONTROL_IN_VALUE.sub("", part) for p, part in parts.items()}
+        _refuse(view, data, errors, NOT_ALLOWED)
+        return
+    missing = [p for p in DATE_PARTS if not parts[p]]
+    day, month, year = parts["day"], parts["month"], parts["year"]
+    if missing:
+        problem = f"must include a {' and '.join(missing)}"
+    elif not YEAR.fullmatch(year) or not YEARS[0] <= int(year) <= YEARS[1]:
+        problem = f"must have a year from {YEARS[0]} to {YEARS[1]}"
+    elif not (DAY_OR_MONTH.fullmatch(day) and DAY_OR_MONTH.fullmatch(month)):
+        problem = "must be a real date"
+    else:
+        try:
+            data[view.name] = dt.date(int(year), int(month), int(day)).isoformat()
+            return
+        except ValueError:
+            problem = "must be a real date"
+    _refuse(view, data, errors, problem)
 
 
 def _read_rows(view: FieldView, form: Mapping[str, str], data: dict[str, Any], errors: dict[str, list[str]]) -> None:
@@ -192,7 +281,7 @@ def attach_errors(views: list[FieldView], errors: Mapping[str, Any]) -> list[tup
         if named is not None and named.kind == "rows" and isinstance(messages, Mapping):
             _attach_row_errors(named, messages, by_name)
             continue
-        texts = [_wording(named, m) for m in _flatten(messages)]
+        texts = list(dict.fromkeys(_wording(named, m) for m in _flatten(messages)))  # each message once
         if named is not None:
             named.errors = texts
     for view in views:  # the summary follows the order of the form
@@ -216,7 +305,7 @@ def _attach_row_errors(view: FieldView, messages: Mapping[Any, Any], by_name: Ma
         for sub_name, sub_messages in item_messages.items():
             sub = by_name.get(f"{view.name}-{row}-{sub_name}")
             if sub is not None:
-                sub.errors = [_wording(sub, m) for m in _flatten(sub_messages)]
+                sub.errors = list(dict.fromkeys(_wording(sub, m) for m in _flatten(sub_messages)))
 
 
 def _flatten(messages: Any) -> list[str]:

@@ -29,7 +29,7 @@ def index() -> str:
     return render_template("incidents/index.html", incidents=page.items, page=page, pages=page_links(page))
 
 
-@bp.post("/admin/incidents/<int:incident_id>/retry")
+@bp.post("/admin/incidents/<id:incident_id>/retry")
 @login_required
 def run_again(incident_id: int) -> Response:
     admin = _require_admin()

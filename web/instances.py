@@ -1,29 +1,32 @@
-"""One process instance: its status, open tasks and audit history."""
+"""One process instance: its status, open tasks and audit history, as far as the reader needs to know
+(docs/access.md, "Need to know"): an instance of which they read nothing is answered 404."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
 from .auth import login_required
-from .context import clock, may_see, workflow
+from .context import clock, need_to_know, workflow
 from .paging import page_links, page_number
 
 bp = Blueprint("instances", __name__)
 
 
-@bp.get("/instances/<int:instance_id>")
+@bp.get("/instances/<id:instance_id>")
 @login_required
 def show(instance_id: int) -> str:
     service = workflow()
     instance = service.instance(instance_id)
-    if not may_see(instance.business_key):
+    reading = need_to_know()
+    if not reading.may_read_instance(instance):
         abort(404)
-    tasks = service.instance_tasks(instance_id)
-    open_tasks = [t for t in tasks if t.state == "open"]
-    history = service.history_page(instance_id, page_number(), per_page=50)
+    open_tasks = reading.open_tasks(instance.business_key, instance_id=instance.id)
+    only = reading.history(instance.id, instance.process_id, instance.business_key)
+    history = service.history_page(instance_id, page_number(), per_page=50, only=only)
     return render_template(
         "instances/instance.html",
         instance=instance,
+        partial=only is not None,
         open_tasks=open_tasks,
         history=history.items,
         page=history,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from casework.children import child_names
 from engine.errors import InvalidData
 
 from .auth import login_required
-from .context import actor, clock, db, may_see, workflow
+from .context import actor, clock, db, may_act, need_to_know, workflow
 from .errors import wants_json
 from .forms import attach_errors, field_views, fill_views, read_form, recorded_answers
 from .paging import page_links, page_number
@@ -30,19 +31,35 @@ def inbox() -> str:
 
 def _visible_task(task_id: str) -> Any:
     task = workflow().task(task_id)
-    if not may_see(task.business_key):
-        abort(404)  # do not confirm that another child's task exists
+    if not need_to_know().may_read_task(task.id):
+        abort(404)  # do not confirm that a task exists the user may not read (docs/access.md, "Need to know")
     return task
 
 
-@bp.get("/tasks/<task_id>")
+@dataclass(frozen=True)
+class Offers:
+    """What the task page offers the reader: only the actions they may take."""
+
+    claim: bool = False
+    unclaim: bool = False
+    complete: bool = False
+
+
+def _offers(task: Any) -> Offers:
+    if task.state != "open" or not may_act(task.role, task.business_key):
+        return Offers()
+    me = actor().user_id
+    return Offers(claim=task.assignee is None, unclaim=task.assignee == me, complete=task.assignee in (None, me))
+
+
+@bp.get("/tasks/<key:task_id>")
 @login_required
 def show(task_id: str) -> str:
     task = _visible_task(task_id)
     schema = workflow().form_schema(task)
     views = field_views(schema) if schema is not None else []
     revising = False
-    if task.state == "open" and getattr(schema, "revise_last_answers", False):
+    if _offers(task).complete and getattr(schema, "revise_last_answers", False):
         last = workflow().last_answers(task)  # the step came round again: start from the last answers
         revising = last is not None and fill_views(views, last)
     return _page(task, views, [], revising=revising)
@@ -51,15 +68,17 @@ def show(task_id: str) -> str:
 def _page(task: Any, views: list[Any], summary: list[Any], *, revising: bool = False) -> str:
     service = workflow()
     answers = []
-    if task.state == "open":
+    if task.state == "open":  # only what the reader may read of the steps before (docs/access.md)
         schemas = service.runtime.forms.get(task.process_id, {})
-        answers = recorded_answers(schemas, service.answers(task.instance_id))
+        readable = need_to_know().history(task.instance_id, task.process_id, task.business_key)
+        answers = recorded_answers(schemas, service.answers(task.instance_id, readable))
     return render_template("tasks/task.html", task=task, fields=views, summary=summary, answers=answers,
+                           offers=_offers(task),
                            child_name=child_names(db(), [task.business_key]).get(task.business_key),
                            revising=revising, now=clock().now())
 
 
-@bp.post("/tasks/<task_id>")
+@bp.post("/tasks/<key:task_id>")
 @login_required
 def complete(task_id: str) -> str | Response | tuple[str, int]:
     service = workflow()
@@ -79,7 +98,7 @@ def complete(task_id: str) -> str | Response | tuple[str, int]:
     return redirect(url_for("tasks.inbox"))
 
 
-@bp.post("/tasks/<task_id>/claim")
+@bp.post("/tasks/<key:task_id>/claim")
 @login_required
 def claim(task_id: str) -> Response:
     task = _visible_task(task_id)
@@ -88,7 +107,7 @@ def claim(task_id: str) -> Response:
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
-@bp.post("/tasks/<task_id>/unclaim")
+@bp.post("/tasks/<key:task_id>/unclaim")
 @login_required
 def unclaim(task_id: str) -> Response:
     task = _visible_task(task_id)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -50,6 +51,30 @@ class Step(StrEnum):
     ESCALATE_CHILD_NOT_ON_ROLL = "escalate_child_not_on_roll"
     ESCALATE_ESFA_REQUEST_NOT_SENT = "escalate_esfa_request_not_sent"
     ESCALATE_ESFA_OUTCOME_OVERDUE = "escalate_esfa_outcome_overdue"
+    RECORD_REPRESENTATIONS = "record_representations"
+    RECORD_ADJUDICATOR_REFERRAL = "record_adjudicator_referral"
+    DECIDE_AFTER_ADJUDICATOR = "decide_after_adjudicator"
+    DECIDE_AFTER_ESFA_DECLINED = "decide_after_esfa_declined"
+    ADMISSION_STALLED = "admission_stalled"
+    CONSULTATION_OVERDUE = "consultation_overdue"
+    REPRESENTATIONS_PERIOD_ENDED = "representations_period_ended"
+    REPRESENTATIONS_PERIOD_OVER = "representations_period_over"
+    DECISION_OVERDUE = "decision_overdue"
+    NOTICE_OVERDUE = "notice_overdue"
+    ADJUDICATOR_WINDOW_ENDED = "adjudicator_window_ended"
+    ADJUDICATOR_DECISION_AWAITED = "adjudicator_decision_awaited"
+    CHILD_NOT_ON_ROLL = "child_not_on_roll"
+    ESFA_REQUEST_NOT_SENT = "esfa_request_not_sent"
+    ESFA_OUTCOME_OVERDUE = "esfa_outcome_overdue"
+
+
+READ_AS: Mapping[str, str] = {
+    step: "school_place" for step in Step if step not in (Step.CHILD_ADMITTED,)  # an end event, no entry
+}
+"""Every user task and timer of a direction is about securing a school place (casework/need_to_know.py,
+docs/access.md "Need to know")."""
+INSTANCE_READ_AS = "school_place"
+"""The direction's own history entries (started with the school's facts) are school place too."""
 
 
 def start_data(children: ChildService, child: Child, school_urn: str, rules: AuthorityRules,

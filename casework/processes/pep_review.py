@@ -51,7 +51,34 @@ class Step(StrEnum):
     ESCALATE_OVERDUE_PEP = "escalate_overdue_pep"
     ESCALATE_OVERDUE_ACTION = "escalate_overdue_action"
     ESCALATE_SEND_DECISION_OVERDUE = "escalate_send_decision_overdue"
+    PEP_DUE = "pep_due"
+    SEND_DECISION_DUE = "send_decision_due"
 
+
+READ_AS: Mapping[str, str] = {
+    # education: the PEP itself, the child's views on their education, its actions
+    Step.COMPLETE_PEP_EARLY_YEARS: "education",
+    Step.COMPLETE_PEP_SCHOOL_AGE: "education",
+    Step.COMPLETE_PEP_POST_16: "education",
+    Step.RECORD_CHILDS_VIEWS: "education",
+    Step.QUALITY_ASSURE_PEP: "education",
+    Step.PEP_DUE: "education",
+    Step.ESCALATE_OVERDUE_PEP: "education",
+    Step.CONFIRM_ACTION_DONE: "education",
+    Step.ACTION_OVERDUE: "education",
+    Step.ESCALATE_OVERDUE_ACTION: "education",
+    # care: the social worker's contribution (the care plan, the placement's stability, the carers)
+    Step.SOCIAL_WORKER_CONTRIBUTION: "care",
+    # send: the referral to the SEND team and its decision on an EHC needs assessment
+    Step.REFER_TO_SEND: "send",
+    Step.SEND_DECISION: "send",
+    Step.SEND_DECISION_DUE: "send",
+    Step.ESCALATE_SEND_DECISION_OVERDUE: "send",
+}
+"""Each user task and timer of the review -> the kind of information it holds (casework/need_to_know.py,
+docs/access.md "Need to know")."""
+INSTANCE_READ_AS = "education"
+"""The review's own history entries (opened with the PEP's kind, stage and due date) are education."""
 
 STAGE_TASKS = frozenset({Step.COMPLETE_PEP_EARLY_YEARS, Step.COMPLETE_PEP_SCHOOL_AGE, Step.COMPLETE_PEP_POST_16})
 

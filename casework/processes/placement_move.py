@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -40,9 +41,43 @@ class Step(StrEnum):
     NOTIFY_AREA_AUTHORITY = "notify_area_authority"
     AREA_NOTICE_OVERDUE = "area_notice_overdue"
     MOVE_APPROVED = "move_approved"
+    CONFIRM_CARE_PLACEMENT = "confirm_care_placement"
+    DISCUSS_SCHOOL_CHOICE = "discuss_school_choice"
+    CONFIRM_SCHOOL_PLACE = "confirm_school_place"
+    RECORD_VSH_VIEWS = "record_vsh_views"
+    APPROVE_KS4_MOVE = "approve_ks4_move"
+    APPROVE_DISTANT_PLACEMENT = "approve_distant_placement"
+    SIGN_OFF_MOVE = "sign_off_move"
+    SCHOOL_PLACE_DEADLINE = "school_place_deadline"
+    VSH_VIEWS_DUE = "vsh_views_due"
+    AREA_NOTICE_DUE = "area_notice_due"
 
 
 FIRST_TASK = Step.PROPOSE_MOVE
+
+READ_AS: Mapping[str, str] = {
+    # care: the placement, the child's wishes about where to live, the reasons, the approvals
+    Step.PROPOSE_MOVE: "care",
+    Step.CONFIRM_CARE_PLACEMENT: "care",
+    Step.APPROVE_KS4_MOVE: "care",
+    Step.APPROVE_DISTANT_PLACEMENT: "care",
+    Step.NOTIFY_AREA_AUTHORITY: "care",
+    Step.AREA_NOTICE_DUE: "care",
+    Step.AREA_NOTICE_OVERDUE: "care",
+    Step.SIGN_OFF_MOVE: "care",
+    # school place: choosing, applying for and keeping a school place, and the VSH's views on it
+    Step.DISCUSS_SCHOOL_CHOICE: "school_place",
+    Step.APPLY_FOR_SCHOOL_PLACE: "school_place",
+    Step.CONFIRM_SCHOOL_PLACE: "school_place",
+    Step.SCHOOL_PLACE_DEADLINE: "school_place",
+    Step.ESCALATE_NO_SCHOOL_PLACE: "school_place",
+    Step.RECORD_VSH_VIEWS: "school_place",
+    Step.VSH_VIEWS_DUE: "school_place",
+}
+"""Each user task and timer of the move -> the kind of information it holds (casework/need_to_know.py,
+docs/access.md "Need to know")."""
+INSTANCE_READ_AS = "care"
+"""The move's own history entries (started with the child's facts, the placement cancelled) are care."""
 
 
 def start_data(children: ChildService, ref: str, rules: AuthorityRules, now: datetime) -> dict[str, Any]:

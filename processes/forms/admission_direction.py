@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._fields import blank, choice, date, optional_text, required, text, yes_no
+from ._fields import LONG, at_most, blank, choice, date, optional_text, required, text, yes_no
 
 CONSULTATION_METHODS = [
     ("email", "Email"),
@@ -55,7 +55,8 @@ class ChooseAnotherSchool(Schema):
 
     school_urn = fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d{6}$", error="A school URN is 6 digits, for example 100000."),
+        validate=[validate.Length(max=6, error="A school URN is 6 digits, for example 100000."),
+                  validate.Regexp(r"^\d{6}$", error="A school URN is 6 digits, for example 100000.")],
         error_messages=required("Enter the URN of the school the child should go to instead."),
         metadata={
             "label": "URN of the other school",
@@ -244,7 +245,8 @@ class HandleEscalation(Schema):
     )
     escalation_notes = fields.String(
         required=True,
-        validate=validate.Length(min=1, error="Say who does what, by when."),
+        validate=[validate.Length(min=1, error="Say who does what, by when."),
+                  at_most("Who does what, by when", LONG)],
         error_messages=required("Say who does what, by when."),
         metadata={"label": "Who does what, by when", "hint": "", "multiline": True},
     )

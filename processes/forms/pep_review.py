@@ -78,7 +78,7 @@ class CompleteSchoolAgePep(PepSections):
         "Attendance this term (%)", "From the school's register.", "Enter the child's attendance.")
     exclusions_this_term = fields.Integer(
         required=True,
-        validate=validate.Range(min=0, error="Enter 0 or more exclusions."),
+        validate=validate.Range(min=0, max=100, error="Enter a number of exclusions from 0 to 100."),
         error_messages={**required("Enter the number of exclusions this term (0 if none)."),
                         "invalid": "Enter a whole number."},
         metadata={"label": "Exclusions this term", "hint": "Suspensions and permanent exclusions."},
@@ -91,7 +91,7 @@ class CompleteSchoolAgePep(PepSections):
         "Choose the child's SEN status.")
     pupil_premium_plus_spend = fields.Float(
         required=True,
-        validate=validate.Range(min=0, error="Enter an amount of 0 or more."),
+        validate=validate.Range(min=0, max=100_000, error="Enter an amount from 0 to 100,000."),
         error_messages={**required("Enter the Pupil Premium Plus spend (0 if none)."),
                         "invalid": "Enter an amount."},
         metadata={"label": "Pupil Premium Plus spend (GBP)", "hint": "This term."},

@@ -17,7 +17,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._fields import blank, choice, date, narrative, optional_text, required, yes_no
+from ._fields import ONE_LINE, at_most, blank, choice, date, narrative, optional_text, required, yes_no
 
 URN = re.compile(r"^\d{6}$")
 URN_ERROR = "A school URN is 6 digits, for example 100000."
@@ -153,7 +153,7 @@ class ApplyForSchoolPlace(Schema):
 
     school_urn = fields.String(
         required=True,
-        validate=validate.Regexp(URN, error=URN_ERROR),
+        validate=[validate.Length(max=6, error=URN_ERROR), validate.Regexp(URN, error=URN_ERROR)],
         error_messages=required("Enter the school's URN."),
         metadata={"label": "School URN",
                   "hint": "The 6-digit unique reference number from Get Information about Schools."},
@@ -196,6 +196,7 @@ class EscalateNoSchoolPlace(Schema):
     direction_school_urn = fields.String(
         load_default=None,
         allow_none=True,
+        validate=validate.Length(max=6, error=URN_ERROR),
         metadata={"label": "School to direct to (URN)",
                   "hint": "Needed to start the direction procedure: the 6-digit URN."},
     )
@@ -269,7 +270,8 @@ class NotifyAreaAuthority(Schema):
                           "Enter the date the notice was sent.")
     notified_to = fields.String(
         required=True,
-        validate=validate.Regexp(r"\S", error="Say who at the area authority was notified."),
+        validate=[validate.Regexp(r"\S", error="Say who at the area authority was notified."),
+                  at_most("Sent to", ONE_LINE)],
         error_messages=required("Say who at the area authority was notified."),
         metadata={"label": "Sent to", "hint": "The team or officer at the area authority."},
     )

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import signal
+import sys
+import time
 from pathlib import Path
+from select import select as wait_until_readable
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli import main
-from casework.users import User
-from engine.db import make_engine, session_factory
+from casework.users import User, UserService
+from engine.clock import FrozenClock
+from engine.db import make_engine, session_factory, unit_of_work
 from engine.models import HumanTask, ProcessDefinition
 
-BROKEN = Path(__file__).resolve().parents[1] / "engine" / "bpmn" / "review.bpmn"
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = ROOT / "tests" / "engine" / "bpmn" / "review.bpmn"
 
 
 @pytest.fixture
@@ -61,20 +70,106 @@ def test_deploying_a_broken_file_prints_one_line_naming_it_and_stores_nothing(
     assert count(db_url, ProcessDefinition) == 0
 
 
+KIM = ["user", "add", "--username", "kim", "--name", "Kim Lee", "--email", "kim@council.example", "--la", "935"]
+KIMS_PASSWORD = "tallow quince harbour"
+
+
 def test_user_add_reports_every_bad_field_in_one_line_and_adds_no_one(cli: CliRunner, db_url: str) -> None:
-    result = cli.invoke(main, ["user", "add", "--username", "kim", "--name", "Kim", "--email", "kim@council.example",
-                               "--role", "wizard", "--la", "935", "--password", "short"])
+    result = cli.invoke(main, [*KIM, "--role", "wizard"], input="short\n")
     assert result.exit_code == 1
-    assert "password:" in result.output and "roles: Unknown role: wizard" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "password: Password must be 10 characters or more" in result.output
+    assert "roles: Unknown role: wizard" in result.output
     assert count(db_url, User) == 0
 
 
-def test_user_add_creates_a_user_who_can_then_be_found(cli: CliRunner, db_url: str) -> None:
-    result = cli.invoke(main, ["user", "add", "--username", "kim", "--name", "Kim Lee", "--email", "kim@council.example",
-                               "--role", "vsh", "--role", "manager", "--la", "935", "--password", "a-long-password"])
+def test_user_add_reads_the_password_from_the_first_line_of_standard_input(
+    cli: CliRunner, db_url: str, factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    result = cli.invoke(main, [*KIM, "--role", "vsh", "--role", "manager"], input=f"{KIMS_PASSWORD}\nsecond line\n")
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "Added kim (manager,vsh)."
     assert count(db_url, User) == 1
+    with unit_of_work(factory) as session:
+        assert UserService(session, clock).authenticate("kim", KIMS_PASSWORD) is not None
+
+
+def test_user_add_refuses_a_password_on_the_command_line_in_one_line_saying_how_to_pipe_it(
+    cli: CliRunner, db_url: str
+) -> None:
+    result = cli.invoke(main, [*KIM, "--role", "vsh", "--password", KIMS_PASSWORD], input=f"{KIMS_PASSWORD}\n")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: --password is not accepted (the command line is kept in shell history and process lists): type "
+        "the password at the prompt, or give it as the first line of standard input: "
+        "printf '%s\\n' \"$PASSWORD\" | vsw user add ..."
+    ]
+    assert "--password" not in cli.invoke(main, ["user", "add", "--help"]).output
+    assert count(db_url, User) == 0
+
+
+@pytest.mark.parametrize("given", ["", "\n", "\r\n"])
+def test_user_add_with_no_password_on_standard_input_is_one_line_and_adds_no_one(
+    cli: CliRunner, db_url: str, given: str
+) -> None:
+    result = cli.invoke(main, [*KIM, "--role", "vsh"], input=given)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: No password on standard input: give it as the first line, printf")
+    assert len(result.output.strip().splitlines()) == 1
+    assert count(db_url, User) == 0
+
+
+def test_user_add_at_a_terminal_asks_twice_for_the_password_without_showing_it(
+    db_url: str, factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    screen = at_a_terminal([sys.executable, "-m", "app.cli", *KIM, "--role", "vsh"], {"DATABASE_URL": db_url},
+                           [("Password: ", KIMS_PASSWORD), ("Repeat the password: ", "tallow quince"),
+                            ("Password: ", KIMS_PASSWORD), ("Repeat the password: ", KIMS_PASSWORD)])
+    assert "The two entered values do not match." in screen and "Added kim (vsh)." in screen
+    assert "tallow" not in screen  # nothing typed is echoed
+    with unit_of_work(factory) as session:
+        assert UserService(session, clock).authenticate("kim", KIMS_PASSWORD) is not None
+
+
+def at_a_terminal(command: list[str], env: dict[str, str], answers: list[tuple[str, str]]) -> str:
+    """Run ``command`` on a new pseudo-terminal (its controlling terminal, as at a shell), typing each
+    answer when its prompt appears; what the terminal showed."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            os.chdir(ROOT)
+            os.execve(command[0], command, {**os.environ, **env})
+        finally:
+            os._exit(127)
+    shown, seen = b"", 0
+    deadline = time.monotonic() + 60
+    try:
+        for prompt, answer in [*answers, ("", "")]:
+            while True:
+                found = shown.find(prompt.encode(), seen) if prompt else -1
+                if found >= 0:
+                    seen = found + len(prompt)
+                    os.write(terminal, answer.encode() + b"\n")
+                    break
+                ready, _, _ = wait_until_readable([terminal], [], [], max(0.0, deadline - time.monotonic()))
+                assert ready, f"no {prompt!r} within 60 s: {shown!r}"
+                try:
+                    chunk = os.read(terminal, 4096)
+                except OSError:  # the command ended and closed the terminal
+                    chunk = b""
+                if not chunk:
+                    assert not prompt, f"ended before {prompt!r}: {shown!r}"
+                    break
+                shown += chunk
+    except BaseException:  # a prompt that never came: stop the command rather than wait for it
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(terminal)
+        raise
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0, shown
+    return shown.decode()
 
 
 def test_a_database_that_cannot_be_reached_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:

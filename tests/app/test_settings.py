@@ -25,6 +25,8 @@ EVERYTHING = {
     "VSW_SCRIPT_CPU_SECONDS": "0.5",
     "VSW_SCRIPT_MAX_SIZE": "20000",
     "VSW_SCRIPT_MAX_MEMORY_MB": "64",
+    "VSW_SESSION_IDLE_MINUTES": "15",
+    "VSW_SESSION_MAX_HOURS": "8",
 }
 
 
@@ -37,6 +39,7 @@ def test_an_empty_environment_gives_every_default() -> None:
     assert settings.la_code is None
     assert (settings.mail_backend, settings.smtp) == ("disabled", None)
     assert settings.script_limits == ScriptLimits() == ScriptLimits(cpu_seconds=2.0, max_size=1_000_000)
+    assert (settings.session_idle_minutes, settings.session_max_hours) == (30, 12)
 
 
 def test_every_setting_is_read_from_its_variable() -> None:
@@ -49,6 +52,8 @@ def test_every_setting_is_read_from_its_variable() -> None:
         mail_backend="smtp",
         smtp=SmtpSettings("smtp.la.example", 587, "starttls", "vsw", "pw", "VSW <vsw@la.example>", 12.5),
         script_limits=ScriptLimits(cpu_seconds=0.5, max_size=20_000, max_memory_mb=64),
+        session_idle_minutes=15,
+        session_max_hours=8,
     )
 
 
@@ -94,6 +99,12 @@ def test_from_env_reads_the_process_environment_by_default(monkeypatch: pytest.M
     ({"VSW_SCRIPT_MAX_SIZE": "999"}, "VSW_SCRIPT_MAX_SIZE: 999 is out of range (at least 1000)"),
     ({"VSW_SCRIPT_MAX_SIZE": "1e6"}, "VSW_SCRIPT_MAX_SIZE: give a whole number, not '1e6'"),
     ({"VSW_SCRIPT_MAX_MEMORY_MB": "8"}, "VSW_SCRIPT_MAX_MEMORY_MB: 8 is out of range (at least 16)"),
+    ({"VSW_SESSION_IDLE_MINUTES": "0"}, "VSW_SESSION_IDLE_MINUTES: 0 is out of range (at least 1, at most 1440)"),
+    ({"VSW_SESSION_IDLE_MINUTES": "half an hour"}, "VSW_SESSION_IDLE_MINUTES: give a whole number, not 'half an hour'"),
+    ({"VSW_SESSION_MAX_HOURS": "200"}, "VSW_SESSION_MAX_HOURS: 200 is out of range (at least 1, at most 168)"),
+    ({"VSW_SESSION_MAX_HOURS": "1.5"}, "VSW_SESSION_MAX_HOURS: give a whole number, not '1.5'"),
+    ({"VSW_SESSION_IDLE_MINUTES": "90", "VSW_SESSION_MAX_HOURS": "1"},
+     "VSW_SESSION_IDLE_MINUTES: 90 minutes is longer than VSW_SESSION_MAX_HOURS (1)"),
 ])
 def test_a_bad_value_is_refused_in_one_line_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError) as refused:

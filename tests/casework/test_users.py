@@ -78,13 +78,22 @@ def test_unknown_role_is_refused_naming_the_roles_field(
     assert "headteacher" in caught.value.errors["roles"][0]
 
 
-@pytest.mark.parametrize("password", ["", "short", "123456789"])
-def test_empty_or_short_password_is_refused(
-    factory: sessionmaker[Session], clock: FrozenClock, password: str
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("", "Enter a password"),
+        ("short", "Password must be 10 characters or more"),
+        ("123456789", "Password must be 10 characters or more"),
+        ("sam social", "Password must not contain your username, your name or your email address"),
+        ("password12", "Password is too common: choose one that is hard to guess, such as three random words"),
+    ],
+)
+def test_an_empty_short_personal_or_common_password_is_refused_with_its_one_reason(
+    factory: sessionmaker[Session], clock: FrozenClock, password: str, reason: str
 ) -> None:
     with unit_of_work(factory) as session, pytest.raises(InvalidData) as caught:
         add_sam(users(session, clock), password=password)
-    assert set(caught.value.errors) == {"password"}
+    assert caught.value.errors == {"password": [reason]}
 
 
 def test_duplicate_username_is_a_conflict(factory: sessionmaker[Session], clock: FrozenClock) -> None:

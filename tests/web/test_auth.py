@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeSerializer
 from sqlalchemy.engine import make_url
 
 from app.settings import Settings
@@ -120,3 +124,36 @@ def test_secret_key_and_database_come_from_the_settings_and_cookies_are_secure_i
 def test_the_app_refuses_to_start_with_neither_settings_nor_a_test_config() -> None:
     with pytest.raises(ConfigError, match="app.wiring:create_web_app"):
         create_app()
+
+
+def test_session_timeouts_come_from_the_settings_and_the_signed_cookie_lives_no_longer_than_a_session(
+    db_url: str,
+) -> None:
+    settings = Settings(database_url=db_url, secret_key="from-the-settings", session_idle_minutes=5,
+                        session_max_hours=2)
+    app = create_app({"VSW_RUNTIME": object()}, settings)
+    assert (app.config["VSW_SESSION_IDLE_MINUTES"], app.config["VSW_SESSION_MAX_HOURS"]) == (5, 2)
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=2)
+    app.extensions["vsw"].engine.dispose()
+
+
+def test_signing_in_sets_a_secure_httponly_lax_session_cookie_and_a_trusted_browser_cookie_only_for_login(
+    app_config: dict[str, object], app: Flask
+) -> None:
+    secure = create_app({**app_config, "SESSION_COOKIE_SECURE": True})
+    try:
+        client = secure.test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        response = login(client, "sam")
+        assert response.status_code == 302
+        cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+        assert {"vsw_session", "vsw_device"} <= cookies.keys()
+        for name in ("vsw_session", "vsw_device"):
+            assert "Secure" in cookies[name] and "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name]
+        assert "Expires" not in cookies["vsw_session"]  # gone when the browser closes
+        assert "Path=/login" in cookies["vsw_device"] and "Max-Age=7776000" in cookies["vsw_device"]
+        value = cookies["vsw_device"].split(";", 1)[0].split("=", 1)[1]
+        token = URLSafeSerializer(secure.secret_key or "", salt="vsw-trusted-browser").loads(value)
+        assert set(token) == {"u", "d", "t"} and "sam" not in str(token)  # the account by a hash, not its name
+    finally:
+        secure.extensions["vsw"].engine.dispose()

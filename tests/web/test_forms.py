@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
-from web.forms import attach_errors, field_views, read_form
+from web.forms import REFUSED, attach_errors, field_views, read_form
 
 from .support import RecordMove
 
@@ -50,8 +51,11 @@ def test_impossible_date_is_passed_on_for_the_schema_to_refuse_and_worded_for_pe
     data, errors = read_form(
         views, MultiDict({"move_date-day": "30", "move_date-month": "2", "move_date-year": "2026"})
     )
-    assert data["move_date"] == "2026-2-30"
+    assert data["move_date"] is REFUSED
     assert errors == {"move_date": ["Date of the move must be a real date"]}
+    with pytest.raises(ValidationError) as refused:
+        RecordMove().load(data)
+    assert "move_date" in refused.value.messages
 
 
 def test_summary_follows_the_form_order_and_links_to_the_fields() -> None:
@@ -138,3 +142,121 @@ def test_no_rows_filled_gives_the_list_error() -> None:
     except ValidationError as error:
         summary = attach_errors(views, error.messages)  # type: ignore[arg-type]
     assert summary == [("Add at least one action", "actions")]
+
+
+# -- bounds: nothing posted can make reading fail; what is refused is named, and never loads --------------
+
+
+@pytest.mark.parametrize("raw", ["²", "٩", "9" * 10, "9" * 5000, "1.5", "1e3", "--1", " "])
+def test_a_whole_number_is_one_to_nine_ascii_digits_or_it_is_refused_naming_the_field_and_its_range(
+    raw: str,
+) -> None:
+    views = field_views(RecordMove())
+    data, errors = read_form(views, MultiDict({"year_group": raw}))
+    if not raw.strip():
+        assert "year_group" not in data and errors == {}
+        return
+    assert data["year_group"] is REFUSED
+    assert errors == {"year_group": ["Year group must be a whole number from 0 to 14"]}
+
+
+def test_a_whole_number_in_ascii_digits_is_read_as_a_number_for_the_schema_to_bound() -> None:
+    data, errors = read_form(field_views(RecordMove()), MultiDict({"year_group": "-3"}))
+    assert data == {"year_group": -3} and errors == {}
+
+
+class _Amounts(Schema):
+    hours = fields.Float(validate=validate.Range(min=0, max=60), metadata={"label": "Hours"})
+    spend = fields.Float(metadata={"label": "Spend"})
+
+
+@pytest.mark.parametrize(("raw", "read"), [("12", "12"), ("91.5", "91.5"), (".5", ".5"), ("٩٠", None),
+                                           ("1e400", None), ("nan", None), ("9" * 13, None)])
+def test_a_number_is_ascii_digits_with_at_most_six_decimals_or_it_is_refused(
+    raw: str, read: str | None
+) -> None:
+    data, errors = read_form(field_views(_Amounts()), MultiDict({"hours": raw, "spend": raw}))
+    if read is not None:
+        assert data == {"hours": read, "spend": read} and errors == {}
+        return
+    assert data == {"hours": REFUSED, "spend": REFUSED}
+    assert errors == {"hours": ["Hours must be a number from 0 to 60"], "spend": ["Spend must be a number"]}
+
+
+@pytest.mark.parametrize(("day", "month", "year", "problem"), [
+    ("1", "2", "99999999999999999999", "must have a year from 1900 to 2100"),
+    ("1", "2", "26", "must have a year from 1900 to 2100"),
+    ("1", "2", "1899", "must have a year from 1900 to 2100"),
+    ("1", "2", "²⁰²⁶", "must have a year from 1900 to 2100"),
+    ("1", "999", "2026", "must be a real date"),
+    ("١", "2", "2026", "must be a real date"),
+    ("", "2", "2026", "must include a day"),
+])
+def test_a_dates_parts_are_bounded_so_no_year_can_overflow(
+    day: str, month: str, year: str, problem: str
+) -> None:
+    views = field_views(RecordMove())
+    form = MultiDict({"move_date-day": day, "move_date-month": month, "move_date-year": year})
+    data, errors = read_form(views, form)
+    assert data["move_date"] is REFUSED
+    assert errors == {"move_date": [f"Date of the move {problem}"]}
+    date_view = next(v for v in views if v.name == "move_date")
+    assert date_view.value == {"day": day, "month": month, "year": year}  # shown again as typed
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x1b", "\x7f", "\x0b"])
+def test_a_control_character_in_any_field_is_refused_naming_the_field_and_taken_out_of_what_is_shown(
+    bad: str,
+) -> None:
+    views = field_views(RecordMove())
+    form = MultiDict({"reason": f"Carers{bad} moving", "new_school": f"Hi{bad}ll",
+                      "school_kind": f"acad{bad}emy", "move_date-day": f"1{bad}1", "move_date-month": "2",
+                      "move_date-year": "2026"})
+    data, errors = read_form(views, form)
+    named = ("reason", "new_school", "school_kind", "move_date")
+    assert {name: data[name] for name in named} == dict.fromkeys(named, REFUSED)
+    assert errors["reason"] == ["Reason for the move had a character that is not allowed, which has been "
+                                "taken out: check it and send it again"]
+    assert set(errors) == {"reason", "new_school", "school_kind", "move_date"}
+    shown = {v.name: v.value for v in views}
+    assert shown["reason"] == "Carers moving" and shown["new_school"] == "Hill"
+    assert shown["move_date"] == {"day": "11", "month": "2", "year": "2026"}
+
+
+def test_tabs_and_new_lines_are_kept_and_a_text_areas_new_lines_are_one_character_each() -> None:
+    views = field_views(RecordMove())
+    form = MultiDict({"reason": "One\tTwo\r\nThree\rFour\r\n", "new_school": "A\tB"})
+    data, errors = read_form(views, form)
+    assert errors == {}
+    assert data == {"reason": "One\tTwo\nThree\nFour", "new_school": "A\tB"}
+
+
+def test_no_field_of_any_kind_loads_a_refused_answer() -> None:
+    data = dict.fromkeys(RecordMove().fields, REFUSED)
+    with pytest.raises(ValidationError) as refused:
+        RecordMove().load(data)
+    assert set(refused.value.messages) == set(RecordMove().fields)
+    with pytest.raises(ValidationError):
+        _Amounts().load({"hours": REFUSED})
+    with pytest.raises(ValidationError):
+        _Plan().load({"actions": [{"description": REFUSED, "owner": "Me", "due_date": "2026-01-01"}]})
+
+
+class _Limited(Schema):
+    notes = fields.String(validate=[validate.Length(max=500), validate.Length(max=300)],
+                          metadata={"label": "Notes", "multiline": True})
+    name = fields.String(validate=validate.Length(max=100), metadata={"label": "Name"})
+    code = fields.String(validate=validate.OneOf(["a", "b"]), metadata={"label": "Code"})
+
+
+def test_a_text_fields_maximum_length_comes_from_its_schema() -> None:
+    views = {v.name: v for v in field_views(_Limited())}
+    assert (views["notes"].kind, views["notes"].max_length) == ("textarea", 300)
+    assert (views["name"].kind, views["name"].max_length) == ("text", 100)
+    assert views["code"].max_length is None  # a choice
+
+
+def test_the_same_message_from_two_validators_is_shown_once() -> None:
+    views = field_views(_Limited())
+    summary = attach_errors(views, {"name": ["Too long.", "Too long."]})
+    assert summary == [("Too long.", "name")]

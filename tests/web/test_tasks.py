@@ -84,7 +84,7 @@ def test_submitting_bad_data_returns_400_with_the_error_summary_and_changes_noth
     assert "govuk-error-summary" in page and "There is a problem" in page
     assert '<a href="#reason">Enter reason for the move</a>' in page
     assert '<a href="#move_date-day">Date of the move must be a real date</a>' in page
-    assert '<a href="#year_group">Year group must be a whole number</a>' in page
+    assert '<a href="#year_group">Year group must be a whole number from 0 to 14</a>' in page
     assert '<p id="reason-error" class="govuk-error-message">' in page
     assert "<title>Error: " in page
     assert 'value="31"' in page and 'value="nine"' in page and 'value="maintained" checked' in page
