@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from engine.clock import FrozenClock
@@ -29,8 +28,9 @@ from notifications.models import InAppMessage
 from tests.casework.records_support import add_child
 from tests.casework.world import World, moment
 
+from . import case_fixtures
 from .case_world import PASSWORD as CASE_PASSWORD
-from .case_world import build_app, build_world
+from .case_world import build_app
 from .support import PASSWORD
 from .test_children import submit_initial_pep
 from .test_escalations import raise_escalation
@@ -71,9 +71,7 @@ def live_server(app: Flask) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    return build_world(factory, clock)
+world = case_fixtures.world
 
 
 @pytest.fixture

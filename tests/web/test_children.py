@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import FrozenClock
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from tests.casework.records_support import add_child
 from tests.casework.world import World
 
-from .case_world import PASSWORD, build_app, build_world
+from . import case_fixtures
+from .case_world import PASSWORD
 from .support import csrf_token
 from .support import login as sign_in
 
@@ -28,16 +26,8 @@ CONTRIBUTION = {"care_plan_context": "Long-term foster care.", "placement_stabil
                 "carers_support": "Reading every night."}
 
 
-@pytest.fixture
-def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    return build_world(factory, clock)
-
-
-@pytest.fixture
-def app(db_url: str, clock: FrozenClock, world: World) -> Iterator[Flask]:
-    app = build_app(db_url, clock, world)
-    yield app
-    app.extensions["vsw"].engine.dispose()
+world = case_fixtures.world
+app = case_fixtures.app
 
 
 @pytest.fixture

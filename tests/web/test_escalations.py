@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from casework.escalations import Escalations
 from casework.processes import RULES
@@ -18,22 +16,15 @@ from engine.clock import FrozenClock
 from tests.casework.records_support import add_child
 from tests.casework.world import World, moment
 
-from .case_world import LA, PASSWORD, build_app, build_world
+from . import case_fixtures
+from .case_world import LA, PASSWORD
 from .support import login as sign_in
 
 JSON = {"Accept": "application/json"}
 
 
-@pytest.fixture
-def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    return build_world(factory, clock)
-
-
-@pytest.fixture
-def app(db_url: str, clock: FrozenClock, world: World) -> Iterator[Flask]:
-    app = build_app(db_url, clock, world)
-    yield app
-    app.extensions["vsw"].engine.dispose()
+world = case_fixtures.world
+app = case_fixtures.app
 
 
 @pytest.fixture

@@ -16,26 +16,23 @@ path parameters, query string and form, as each kind of user and signed out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import quote, urlencode
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from engine.clock import FrozenClock
 from engine.models import HumanTask
 from processes.forms import FORMS
 from tests.casework.world import World
 from web.forms import DATE_PARTS, FieldView, field_views
 
-from .case_world import PASSWORD, build_app, build_world
+from . import case_fixtures
+from .case_world import PASSWORD
 from .snapshot import audit_count, snapshot
 from .support import csrf_token, login
 
@@ -49,16 +46,8 @@ CONTROL = [chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32), 127]]
 ROLES = ("sw", "dt100001", "vsh", "manager", "admin")
 
 
-@pytest.fixture
-def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    return build_world(factory, clock)
-
-
-@pytest.fixture
-def app(db_url: str, clock: FrozenClock, world: World) -> Iterator[Flask]:
-    app = build_app(db_url, clock, world)
-    yield app
-    app.extensions["vsw"].engine.dispose()
+world = case_fixtures.world
+app = case_fixtures.app
 
 
 def signed_in(app: Flask, username: str) -> FlaskClient:

@@ -14,21 +14,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from engine.clock import FrozenClock
 from engine.models import HumanTask
 from tests.casework.world import World
 
-from .case_world import PASSWORD, build_app, build_world
+from . import case_fixtures
+from .case_world import PASSWORD
 from .snapshot import audit_count, snapshot
 from .support import csrf_token
 from .support import login as sign_in
@@ -37,16 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HUGE_IDS = (2**31, 2**63, 10**30)
 
 
-@pytest.fixture
-def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    return build_world(factory, clock)
-
-
-@pytest.fixture
-def app(db_url: str, clock: FrozenClock, world: World) -> Iterator[Flask]:
-    app = build_app(db_url, clock, world)
-    yield app
-    app.extensions["vsw"].engine.dispose()
+world = case_fixtures.world
+app = case_fixtures.app
 
 
 @pytest.fixture
