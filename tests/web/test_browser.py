@@ -415,9 +415,9 @@ def test_on_a_375_pixel_phone_no_page_scrolls_sideways_and_each_passes_axe(
     record_failures(world.factory, [(instance_id, failure)], clock.now())
     page.set_viewport_size({"width": 375, "height": 800})
     visits = {
-        "sw": ["/", "/children", "/children/C-1", "/notifications"],
+        "sw": ["/", "/children", "/children/C-1", "/notifications", "/account"],
         "manager": ["/escalations"],
-        "admin": ["/admin/incidents", "/admin/dead-letters"],
+        "admin": ["/admin/incidents", "/admin/dead-letters", "/admin/users"],
     }
     for username, paths in visits.items():
         sign_in(page, case_server, username)
