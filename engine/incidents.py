@@ -125,7 +125,7 @@ def _record(session: Session, instance_id: int, error: BaseException, at: dateti
         lite = sqlite.insert(Incident).values(**values)
         statement = lite.on_conflict_do_update(index_elements=[Incident.instance_id], set_=changes)
     else:  # pragma: no cover - the engine runs on SQLite and PostgreSQL only
-        raise NotImplementedError(f"incidents are not written on {dialect}")
+        raise RuntimeError(f"the engine runs on SQLite and PostgreSQL only, not {dialect}")
     incident_id, attempts = session.execute(statement.returning(Incident.id, Incident.attempts)).one()
     _audit(session, at, SYSTEM_ACTOR, "incident_opened" if attempts == 1 else "incident_failed_again",
            instance_id, process_id, business_key, element_id,
