@@ -202,7 +202,7 @@ class ChildService:
             loaded["area_authority"] = None
         if loaded["starts_on"] < child.date_of_birth:
             raise InvalidData({"starts_on": ["A placement cannot start before the child is born"]})
-        previous = self.current_placement(ref)
+        previous = self.latest_placement(ref)
         if previous is not None:
             if loaded["starts_on"] < previous.starts_on:
                 raise InvalidData(
@@ -222,11 +222,19 @@ class ChildService:
         audit_change(self.session, child.updated_at, actor, "placement.recorded", ref, loaded)
         return placement
 
-    def current_placement(self, ref: str) -> Placement | None:
+    def latest_placement(self, ref: str) -> Placement | None:
+        """The placement recorded last, even one that starts in the future (a planned move)."""
         child = self.get(ref)
         if child.current_placement_id is None:
             return None
         return self.session.get(Placement, child.current_placement_id)
+
+    def current_placement(self, ref: str, today: date | None = None) -> Placement | None:
+        """The placement the child is in on ``today`` (the clock's date): the latest one that has
+        started by then and not ended. A placement starting later is planned, not current."""
+        day = self.clock.now().date() if today is None else today
+        current = [p for p in self.placements(ref) if p.is_current(day)]
+        return current[-1] if current else None
 
     def placements(self, ref: str) -> list[Placement]:
         child = self.get(ref)

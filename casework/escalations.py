@@ -11,8 +11,10 @@ the dashboard is read.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from string import Formatter
 from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, Select, String, Text, func, select
@@ -34,6 +36,14 @@ class Rule:
     label: str
     resolved_by: frozenset[str]
     reason: str
+    detailed_reason: str = ""
+    """The reason naming facts from the escalation's detail (``{field}``), given when the detail has them all."""
+
+    def reason_for(self, detail: Mapping[str, Any]) -> str:
+        wanted = {name for _, name, _, _ in Formatter().parse(self.detailed_reason) if name}
+        if self.detailed_reason and wanted <= detail.keys():
+            return self.detailed_reason.format_map(detail)
+        return self.reason
 
 
 class Escalation(Base):
@@ -92,7 +102,7 @@ class Escalations:
                   process_id: str, instance_id: int, task_id: str | None, detail: dict[str, Any]) -> Escalation:
         """``since``: when the deadline passed; ``raised_at``: when the step that noticed it ran."""
         row = Escalation(kind=rule.kind, child_ref=child_ref, la_code=la_code, since=since, owner_role="manager",
-                         owner=None, state="open", reason=rule.reason, detail=json.dumps(detail, sort_keys=True),
+                         owner=None, state="open", reason=rule.reason_for(detail), detail=json.dumps(detail, sort_keys=True),
                          process_id=process_id, instance_id=instance_id, task_id=task_id, raised_at=raised_at,
                          resolved_at=None, resolved_by=None)
         self.session.add(row)

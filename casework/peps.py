@@ -39,6 +39,12 @@ from .schoolyear import academic_year_label, pep_stage
 SEND_DECISION_WEEKS = 6
 
 
+def send_decision_due_on(referred_on: date) -> date:
+    """The last day of the 6 weeks: the decision is due by this day (included) and overdue from 00:00
+    (UTC) on the next, when pep_review's ``send_decision_due`` timer fires (docs/processes.md)."""
+    return referred_on + timedelta(weeks=SEND_DECISION_WEEKS)
+
+
 class PepService:
     def __init__(self, session: Session, clock: Clock, calendar: BusinessCalendar | None = None) -> None:
         self.session = session
@@ -117,7 +123,8 @@ class PepService:
         self._require(pep, ("not_started", "in_progress", "returned"), "edited")
         allowed = SECTIONS[pep.stage]
         errors = {
-            name: [f"Not a section of a {pep.stage.replace('_', ' ')} PEP"]
+            name: [f"Not a section of {'an' if pep.stage.startswith(('early', 'a', 'e', 'i', 'o', 'u')) else 'a'} "
+                   f"{pep.stage.replace('_', ' ')} PEP"]
             for name in changes
             if name not in allowed
         }
@@ -257,7 +264,7 @@ class PepService:
             child_id=child.id,
             pep_id=pep_id,
             referred_on=referred_on,
-            decision_due_on=referred_on + timedelta(weeks=SEND_DECISION_WEEKS),
+            decision_due_on=send_decision_due_on(referred_on),
         )
         self.session.add(referral)
         self.session.flush()

@@ -122,6 +122,14 @@ class Placement(Base):
     distance: Mapped[str] = mapped_column(String(30))
     area_authority: Mapped[str | None] = mapped_column(String(200))
 
+    def is_current(self, today: date) -> bool:
+        """Started by ``today`` and not ended (a placement ends the day the next one starts)."""
+        return self.starts_on <= today and (self.ends_on is None or self.ends_on > today)
+
+    def is_planned(self, today: date) -> bool:
+        """Not started yet: it starts after ``today``."""
+        return self.starts_on > today
+
 
 class PermanentExclusion(Base):
     """A child cannot be directed to a school that permanently excluded them (SSFA 1998 s97A)."""

@@ -7,7 +7,7 @@
 - **After a step**: an approved move records the new placement and, when the school
   changes, the new school and a new PEP meeting; a manager's decision to direct a
   school starts ``admission_direction``.
-- **Escalations**: no school place within the limit; the area authority not told
+- **Escalations**: the new school place not confirmed within the limit; the area authority not told
   of an emergency out-of-area placement in time.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.clock import FrozenClock
-from engine.contracts import StepEvent
+from engine.contracts import OpenedTask, StepEvent
 from engine.runtime import Actor
 
 from ..children import ChildService
@@ -100,12 +100,22 @@ class PlacementMove(ProcessGlue):
     }
     escalations = {
         Step.ESCALATE_NO_SCHOOL_PLACE: Rule(
-            "no_school_place", "No school place", frozenset({Step.SCHOOL_PLACE_CONFIRMED, Step.STAYING_AT_CURRENT_SCHOOL}),
-            "The child has had no school place for longer than the council's limit."),
+            "no_school_place", "New school place not found",
+            frozenset({Step.SCHOOL_PLACE_CONFIRMED, Step.STAYING_AT_CURRENT_SCHOOL}),
+            "No place at the new school has been confirmed within the council's limit for the move.",
+            "No place at the new school has been confirmed within the council's limit "
+            "({limit_school_days} school days) for the move."),
         Step.AREA_NOTICE_OVERDUE: Rule(
             "area_notice_overdue", "Area authority not notified", frozenset({Step.NOTIFY_AREA_AUTHORITY}),
             "The area authority was not told of the emergency out-of-area placement in time (reg. 11)."),
     }
+
+    def escalation_item(self, event: StepEvent, task: OpenedTask) -> dict[str, Any]:
+        """The late new school place names the council's limit it missed, in school days."""
+        limit = event.latest("school_place_limit_school_days")
+        if task.element_id != Step.ESCALATE_NO_SCHOOL_PLACE or not isinstance(limit, int):
+            return {}
+        return {"limit_school_days": limit}
 
     def after_step(self, session: Session, event: StepEvent) -> None:
         from ..lifecycle import Casework  # the lifecycle starts processes, whose glue this is

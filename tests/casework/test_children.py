@@ -136,6 +136,39 @@ def test_a_new_placement_closes_the_open_one_and_becomes_current(
     assert (current.distance, current.area_authority) == ("out_of_area_distant", "Cumberland")
 
 
+def test_a_placement_starting_next_month_is_planned_and_the_one_the_child_is_in_stays_current(
+    factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    with unit_of_work(factory) as session:  # the clock: Tuesday 1 December 2026
+        add_child(session, clock)
+        service = ChildService(session, clock)
+        service.record_placement("C-1001", placement_type="foster_care", starts_on="2025-06-02", distance="in_area")
+        service.record_placement("C-1001", placement_type="kinship_care", starts_on="2027-01-04", distance="in_area")
+    with unit_of_work(factory) as session:
+        service = ChildService(session, clock)
+        now, planned = service.placements("C-1001")
+        today = clock.now().date()
+        assert (now.is_current(today), now.is_planned(today)) == (True, False)
+        assert (planned.is_current(today), planned.is_planned(today)) == (False, True)
+        assert service.current_placement("C-1001") is now and service.latest_placement("C-1001") is planned
+        assert service.process_data("C-1001")["current_placement_type"] == "foster_care"
+        # on 3 January the first is still current (it ends the day the next starts); from 4 January, the next
+        assert service.current_placement("C-1001", date(2027, 1, 3)) is now
+        assert service.current_placement("C-1001", date(2027, 1, 4)) is planned
+        assert not now.is_current(date(2027, 1, 4))
+
+
+def test_a_child_whose_only_placement_has_not_started_has_no_current_placement(
+    factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    with unit_of_work(factory) as session:
+        add_child(session, clock)
+        service = ChildService(session, clock)
+        service.record_placement("C-1001", placement_type="foster_care", starts_on="2026-12-02", distance="in_area")
+        assert service.current_placement("C-1001") is None
+        assert service.current_placement("C-1001", date(2026, 12, 2)) is service.latest_placement("C-1001")
+
+
 def test_a_placement_out_of_area_needs_the_area_authority_and_a_known_type(
     factory: sessionmaker[Session], clock: FrozenClock
 ) -> None:

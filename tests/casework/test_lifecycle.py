@@ -11,6 +11,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.children import ChildService
+from casework.escalations import Escalation
 from casework.peps import PepService
 from casework.records import Pep, PepAction
 from casework.rules import set_rules
@@ -87,9 +88,12 @@ def test_an_approved_move_records_the_placement_and_school_and_opens_a_new_pep_w
     with world.session() as session:
         children = ChildService(session, world.clock)
         child = children.get("C-1")
-        placement = children.current_placement("C-1")
+        placement = children.latest_placement("C-1")
         assert child.school_urn == "100003"
         assert placement is not None and placement.carer_name == "Mr and Mrs Ahmed"
+        # it starts on 4 January: planned on 1 December, current from its first day
+        assert placement.is_planned(world.clock.now().date()) and children.current_placement("C-1") is None
+        assert children.current_placement("C-1", moment("2027-01-04T00:00").date()) is placement
         [pep] = PepService(session, world.clock).for_child("C-1")
         assert pep.kind == "school_change" and pep.instance_id is not None
         assert pep.due_at == moment("2027-01-21T00:00")  # 10 working days after Wed 6 Jan: end of Wed 20 Jan
@@ -106,6 +110,11 @@ def test_no_school_place_raises_an_escalation_then_a_direction_through_to_admiss
     world.complete("C-1", "discuss_school_choice", CHANGE, "sw")
     world.at(moment("2027-01-14T09:00"))  # 20 school days (the default rule) after 1 Dec, over Christmas
     assert world.escalations("C-1") == [("no_school_place", "escalate_no_school_place")]
+    with world.session() as session:
+        [raised] = session.scalars(select(Escalation).where(Escalation.child_ref == "C-1"))
+        assert raised.label == "New school place not found"
+        assert raised.reason == ("No place at the new school has been confirmed within the council's limit "
+                                 "(20 school days) for the move.")
     assert any("escalated" in subject.lower() for subject in world.mail_to("manager"))
     direct = {"decision": "start_direction", "notes": "Direct today.", "direction_school_urn": "100001"}
     with pytest.raises(InvalidData) as excluded:

@@ -98,7 +98,7 @@ def test_sections_are_those_of_the_childs_stage(factory: sessionmaker[Session], 
         assert pep.status == "in_progress"
         assert service.sections(pep) == {"communication_and_language": "Speech and language: referred to SALT."}
     assert caught.value.errors == {
-        "careers_advice": ["Not a section of a early years PEP"],
+        "careers_advice": ["Not a section of an early years PEP"],
         "targets": ["Enter text, a number or yes/no"],
     }
 

@@ -79,7 +79,7 @@ def test_the_pep_due_timer_watches_the_whole_pep_without_stopping_the_work() -> 
 def test_the_sen_decision_is_due_send_decision_weeks_after_the_referral() -> None:
     timer = element("send_decision_due")
     assert (timer.get("attachedToRef"), timer.get("cancelActivity")) == ("send_decision", "false")
-    assert timer.find(".//bpmn:timeDate", NS).text == "add_calendar_days(referred_on, 7 * send_decision_weeks)"
+    assert timer.find(".//bpmn:timeDate", NS).text == "add_calendar_days(referred_on, 7 * send_decision_weeks + 1)"
     catch = element("sen_concern_raised")
     assert (catch.get("attachedToRef"), catch.get("cancelActivity")) == ("prepare_pep", "false")
 

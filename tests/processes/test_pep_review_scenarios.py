@@ -11,7 +11,7 @@ import pytest
 
 from casework.schoolyear import pep_stage
 from casework.terms import default_term_calendar
-from engine.calendar import BusinessCalendar
+from engine.calendar import BusinessCalendar, due_by_day
 from engine.errors import InvalidData
 
 PID = "pep_review"
@@ -213,9 +213,12 @@ def test_suspected_sen_is_referred_at_once_and_the_six_week_decision_is_tracked(
     assert "sen_concern" in refused.value.errors
     submit(scenario, iid, suspected_unidentified_sen=True, sen_concern="Struggles to follow instructions.")
     assert scenario.open_tasks(iid) == [("quality_assure_pep", "vsh"), ("refer_to_send", "designated_teacher")]
-    scenario.complete(iid, "refer_to_send", {"referred_on": "2026-12-02", "referral_summary": "Request for EHC needs "
+    scenario.complete(iid, "refer_to_send", {"referred_on": "2026-12-01", "referral_summary": "Request for EHC needs "
                                              "assessment: language."})
-    decision_due = moment(date(2027, 1, 13))  # 6 weeks after the referral
+    # referred on Tuesday 1 December: due by Tuesday 12 January 2027, the last day of the 6 weeks;
+    # overdue from 00:00 on the 13th
+    decision_due = moment(date(2027, 1, 13))
+    assert due_by_day(decision_due) == date(2027, 1, 12)
     assert scenario.task(iid, "send_decision").due_at.replace(tzinfo=UTC) == decision_due
     assert ("send_decision", "sen_officer") in scenario.open_tasks(iid)
 
@@ -227,7 +230,7 @@ def test_suspected_sen_is_referred_at_once_and_the_six_week_decision_is_tracked(
     assert "escalate_send_decision_overdue" not in open_ids(scenario, iid)
     scenario.at(decision_due)
     assert ("escalate_send_decision_overdue", "manager") in scenario.open_tasks(iid)
-    scenario.complete(iid, "send_decision", {"ehc_assessment_decision": "assess", "decided_on": "2027-01-14"})
+    scenario.complete(iid, "send_decision", {"ehc_assessment_decision": "assess", "decided_on": "2027-01-13"})
     scenario.complete(iid, "escalate_send_decision_overdue", {"escalation_notes": "Agreed with the SEND lead."})
     assert scenario.status(iid) == "completed"
     end = seen["pep_complete"]

@@ -62,7 +62,7 @@ def test_the_dashboard_lists_open_escalations_longest_overdue_first_with_days_ov
     text = page.text
     positions = [text.index(name) for name in ("Amy Khan", "Ethan Walsh", "Leo Brown")]
     assert positions == sorted(positions)  # since 16, 25 and 30 November
-    assert "No school place" in text and "Area authority not notified" in text and "PEP overdue" in text
+    assert "New school place not found" in text and "Area authority not notified" in text and "PEP overdue" in text
     assert "16 November 2026" in text and "/children/C-2" in text
     calendar = escalated.runtime.calendar
     since = moment("2026-11-16T09:00")
@@ -124,7 +124,7 @@ def test_the_dashboard_answers_json_when_asked(client: FlaskClient, escalated: W
     rows = body["escalations"]
     assert [r["child_ref"] for r in rows] == ["C-2", "C-1", "C-3"]
     first = rows[0]
-    assert first["kind"] == "no_school_place" and first["label"] == "No school place"
+    assert first["kind"] == "no_school_place" and first["label"] == "New school place not found"
     assert first["child_name"] == "Amy Khan" and first["child_url"] == "/children/C-2"
     assert datetime.fromisoformat(first["since"]) == moment("2026-11-16T09:00")
     assert first["working_days_overdue"] == 11
