@@ -6,6 +6,7 @@ works whatever the environment holds; a bad setting is one line naming the varia
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import secrets
@@ -266,6 +267,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from app.wiring import build_runtime
     from casework.demo import DEMO_PASSWORD, STAFF, load_demo, open_escalations
 
+    _serve_links_from(host, port)
     upgrade_database()
     factory, clock = _factory(), SystemClock()
     runtime = build_runtime(settings(), factory)
@@ -283,6 +285,17 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         demo_config = {"SECRET_KEY": settings().secret_key or secrets.token_hex(32),
                        "SESSION_COOKIE_SECURE": False}
         _serve(host, port, with_scheduler=True, config=demo_config)
+
+
+def _serve_links_from(host: str, port: int) -> None:
+    """Without ``VSW_BASE_URL``, the demo's links point at the address it serves (not ``localhost``, whose
+    sign-in cookie another address does not share)."""
+    chosen = settings()
+    if chosen.base_url_given:
+        return
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown
+    click.get_current_context().meta["vsw.settings"] = dataclasses.replace(chosen, base_url=f"http://{shown}:{port}")
 
 
 register_authority_commands(main, one_line_errors, _factory)

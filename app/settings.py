@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -52,6 +52,8 @@ class Settings:
     ``X-Forwarded-Proto`` (0: those headers are ignored); docs/deployment.md, "Reverse proxy"."""
     base_url: str = DEFAULT_BASE_URL
     """``VSW_BASE_URL``: where links in emails point, without a trailing slash."""
+    base_url_given: bool = field(default=False, compare=False)
+    """``VSW_BASE_URL`` was set (else ``vsw demo`` points links at the address it serves); not compared."""
     la_code: str | None = None
     """``VSW_LA_CODE``: the authority this deployment serves (None: the only one recorded)."""
     mail_backend: str = "disabled"
@@ -104,7 +106,7 @@ class Settings:
         return cls(database_url=database_url(url), secret_key=text("VSW_SECRET_KEY") or None,
                    insecure_cookies=insecure == "1", session_idle_minutes=idle, session_max_hours=hours,
                    trusted_proxies=int(proxies),
-                   base_url=base_url.rstrip("/"),
+                   base_url=base_url.rstrip("/"), base_url_given=bool(text("VSW_BASE_URL")),
                    la_code=text("VSW_LA_CODE") or None, mail_backend=backend, smtp=smtp,
                    script_limits=ScriptLimits(cpu_seconds=cpu, max_size=int(size), max_memory_mb=int(memory)))
 

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from marshmallow import Schema, ValidationError
+from marshmallow.experimental.context import Context
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -225,12 +226,18 @@ class WorkflowService:
         return self.task(task_id)
 
     def validate(self, task: HumanTask, data: dict[str, Any]) -> dict[str, Any]:
-        """Data checked by the task's schema, as plain JSON; InvalidData names each bad field."""
+        """Data checked by the task's schema, as plain JSON; InvalidData names each bad field.
+
+        The schema is loaded in a validation context (``marshmallow.experimental.context.Context``):
+        ``{"today": the clock's UTC date, "data": the instance's data so far}`` (its start data and
+        answers, :meth:`answers`), so a form can check a date against today or the process's data."""
         schema = self.form_schema(task)
         if schema is None:
             return json_safe(data)
+        context: dict[str, Any] = {"today": self.clock.now().date(), "data": self.answers(task.instance_id)}
         try:
-            cleaned = schema.load(data)
+            with Context(context):
+                cleaned = schema.load(data)
         except ValidationError as error:
             messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
             raise InvalidData(messages) from None

@@ -15,14 +15,14 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from werkzeug.wrappers import Response
 
 from casework.access import CaseAccess
 from casework.children import ChildService
 from casework.lifecycle import Casework
-from casework.need_to_know import CARE, EDUCATION, SCHOOL_PLACE
-from casework.processes import placement_move
+from casework.need_to_know import CARE, EDUCATION, SCHOOL_PLACE, Reader
+from casework.processes import admission_direction, placement_move
 from casework.records import (
     DISTANCES,
     LEGAL_STATUSES,
@@ -37,6 +37,7 @@ from casework.records import (
 from casework.schoolyear import age_on, year_group
 from casework.users import User
 from engine.errors import Conflict
+from engine.models import HumanTask, ProcessInstance
 from engine.paging import PAGE_SIZE, Page
 
 from .auth import login_required
@@ -159,6 +160,33 @@ def _allocated_social_worker(child: Child) -> bool:
     return user is not None and "social_worker" in user.roles_set and child.social_worker == user.username
 
 
+MOVES_SHOWN = 10
+"""How many of a child's moves and directions the record lists (the newest; a count says how many more)."""
+MOVE_KINDS = {placement_move.PROCESS_ID: "Placement move", admission_direction.PROCESS_ID: "Admission direction"}
+INSTANCE_STATUS = {"running": "In progress", "completed": "Finished", "cancelled": "Cancelled"}
+
+
+def _moves_and_directions(reader: Reader) -> tuple[list[ProcessInstance], int]:
+    """The child's placement moves and admission directions the reader may read (the rule of
+    ``NeedToKnow.may_read_instance``, decided in SQL), newest first: the first MOVES_SHOWN, and how many."""
+    if not reader.sees:
+        return [], 0
+    readable = [
+        ProcessInstance.process_id == process_id if reader.reads_process(process_id) else and_(
+            ProcessInstance.process_id == process_id,
+            exists().where(HumanTask.instance_id == ProcessInstance.id, reader.tasks()))
+        for process_id in MOVE_KINDS
+    ]
+    condition = and_(ProcessInstance.business_key == reader.key, or_(*readable))
+    session = db()
+    shown = list(session.scalars(select(ProcessInstance).where(condition)
+                                 .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+                                 .limit(MOVES_SHOWN)))
+    total = len(shown) if len(shown) < MOVES_SHOWN else int(
+        session.scalar(select(func.count()).select_from(ProcessInstance).where(condition)) or 0)
+    return shown, total
+
+
 def _move_in_progress(ref: str) -> Any:
     running = workflow().instances(ref, status="running")
     return next((i for i in running if i.process_id == placement_move.PROCESS_ID), None)
@@ -181,8 +209,8 @@ def show(ref: str) -> str:
         else None
     )
     placements = list(reversed(children.placements(child.ref))) if reader.reads(CARE) else []
-    carer = (session.get(Placement, child.current_placement_id)
-             if child.current_placement_id and reader.reads_any(CARE, SCHOOL_PLACE, EDUCATION) else None)
+    carer = (children.current_placement(child.ref)  # the placement the child is in now, not a planned one
+             if reader.reads_any(CARE, SCHOOL_PLACE, EDUCATION) else None)
     peps = (list(session.scalars(select(Pep).where(Pep.child_id == child.id).order_by(Pep.id.desc())))
             if reader.reads(EDUCATION) else [])
     actions: dict[int, list[PepAction]] = defaultdict(list)
@@ -193,6 +221,7 @@ def show(ref: str) -> str:
     tasks = reading.open_tasks(child.ref)
     escalations = reading.open_escalations(child.ref)
     move = _move_in_progress(child.ref)
+    moves, moves_total = _moves_and_directions(reader)
     today = now.date()
     return render_template(
         "children/child.html",
@@ -212,6 +241,10 @@ def show(ref: str) -> str:
         escalations=escalations,
         may_start_move=_allocated_social_worker(child),
         move=move if move is not None and reading.may_read_instance(move) else None,
+        moves=moves,
+        moves_total=moves_total,
+        move_kinds=MOVE_KINDS,
+        instance_status=INSTANCE_STATUS,
         now=now,
         today=today,
         **_labels(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,14 +16,17 @@ UK = ZoneInfo("Europe/London")
 ROLE_NAMES = {
     "social_worker": "Social worker",
     "designated_teacher": "Designated teacher",
-    "vsh": "Virtual school head",
+    "vsh": "Virtual school head (VSH)",
     "manager": "Manager",
     "nominated_officer": "Nominated officer",
+    "dcs": "Director of children's services (DCS)",
     "admissions_officer": "Admissions officer",
     "sen_officer": "SEN officer",
-    "iro": "Independent reviewing officer",
+    "iro": "Independent reviewing officer (IRO)",
     "admin": "Administrator",
 }
+"""How each role (``casework.users.ROLES``) is shown to people: the one mapping every page uses."""
+VOWEL_SOUNDS = ("a", "e", "i", "o", "u")
 
 
 def govuk_date(value: date | datetime | None) -> str:
@@ -54,6 +58,17 @@ def role_name(role: str | None) -> str:
     return ROLE_NAMES.get(role, role.replace("_", " ").capitalize())
 
 
+def role_names(roles: Iterable[str]) -> str:
+    """Several roles, by name, in a stable order: "Manager, Social worker"."""
+    return ", ".join(sorted(role_name(r) for r in roles))
+
+
+def with_article(noun: str) -> str:
+    """``noun`` after "a" or "an" by its first letter: "an action", "a placement" (a label, lower-cased)."""
+    text = noun.strip()
+    return f"{'an' if text[:1].lower() in VOWEL_SOUNDS else 'a'} {text}"
+
+
 def data_items(data: Any) -> list[tuple[str, str]]:
     """Audit data as (key, value) pairs for a summary list."""
     if not isinstance(data, dict):
@@ -71,5 +86,6 @@ def _text(value: Any) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        govuk_date=govuk_date, govuk_due=govuk_due, govuk_datetime=govuk_datetime, role_name=role_name, data_items=data_items
+        govuk_date=govuk_date, govuk_due=govuk_due, govuk_datetime=govuk_datetime, role_name=role_name,
+        role_names=role_names, with_article=with_article, data_items=data_items,
     )

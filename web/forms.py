@@ -47,7 +47,7 @@ REFUSED = _Refused()
 class FieldView:
     name: str
     label: str
-    kind: str  # text | textarea | date | boolean | choice | integer | number | rows
+    kind: str  # text | textarea | date | boolean | choice | integer | number | money | rows
     required: bool
     hint: str | None = None
     choices: list[tuple[str, str]] = field(default_factory=list)
@@ -143,6 +143,8 @@ def _kind(f: fields.Field[Any]) -> str:
         return "choice"
     if isinstance(f, fields.Date):
         return "date"
+    if (f.metadata or {}).get("money"):
+        return "money"  # typed as people type it ("£1,200.50"): the schema reads the text
     if isinstance(f, fields.Integer):
         return "integer"
     if isinstance(f, fields.Number):

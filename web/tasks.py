@@ -14,10 +14,13 @@ from engine.errors import InvalidData
 from .auth import login_required
 from .context import actor, clock, db, may_act, need_to_know, workflow
 from .errors import wants_json
+from .filters import govuk_datetime
 from .forms import attach_errors, field_views, fill_views, read_form, recorded_answers
 from .paging import page_links, page_number
 
 bp = Blueprint("tasks", __name__)
+
+ALREADY_DONE = "You have already completed this task"
 
 
 @bp.get("/")
@@ -83,6 +86,11 @@ def _page(task: Any, views: list[Any], summary: list[Any], *, revising: bool = F
 def complete(task_id: str) -> str | Response | tuple[str, int]:
     service = workflow()
     task = _visible_task(task_id)
+    if task.state == "completed" and task.completed_by == actor().user_id and not wants_json():
+        # the same person again (another tab, a second click): not a conflict with anyone else
+        return render_template("errors/error.html", title=ALREADY_DONE,
+                               message=f"You completed ‘{task.title}’ on {govuk_datetime(task.completed_at)}. "
+                               "Nothing more was saved.")
     schema = service.form_schema(task)
     views = field_views(schema) if schema is not None else []
     data, read_errors = read_form(views, request.form)

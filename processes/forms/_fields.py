@@ -9,14 +9,26 @@ and the server refuses longer text with :func:`too_long`'s message ("Notes must 
 or fewer"). One-line text takes up to :data:`ONE_LINE` characters, a text area up to :data:`LONG`,
 a narrative (the child's own words, views) up to :data:`NARRATIVE`.
 
+Money is typed as people type it (:func:`money`: "£1,200.50") and dates are checked against reality
+(:func:`date`'s ``window``): "today" and the process's data (such as the child's ``date_of_birth``) come
+from the validation context the engine gives each form it checks (:data:`FormContext`, set with
+``marshmallow.experimental.context.Context``: see docs/modelling.md). Loaded without one (a test
+loading a form directly), the windows relative to today or to the process's data are not checked.
+
 This module declares no ``FORMS``, so the catalogue in :mod:`processes.forms` skips it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
+from marshmallow.experimental.context import Context
 
 ErrorMessages: TypeAlias = dict[str, str | list[Any] | dict[Any, Any]]
 """What marshmallow's ``error_messages`` parameter takes."""
@@ -94,11 +106,152 @@ def optional_text(label: str = "Notes", hint: str = "", *, max_length: int = LON
                          metadata={"label": label, "hint": hint, "multiline": True})
 
 
-def date(label: str, hint: str, message: str, *, invalid: str | None = None) -> fields.Date:
+def date(label: str, hint: str, message: str, *, invalid: str | None = None,
+         window: Window | None = None, called: str | None = None) -> fields.Date:
     """A required date; one that is not a real date is refused with ``invalid`` (marshmallow's own
-    message when not given)."""
+    message when not given). With ``window`` (:class:`Window`) a date outside its plausible window is
+    refused with a message naming the limit, and the date ``called`` (by default ``label``)."""
     messages = required(message) if invalid is None else {**required(message), "invalid": invalid}
-    return fields.Date(required=True, error_messages=messages, metadata={"label": label, "hint": hint})
+    meta = {"label": label, "hint": hint}
+    if window is None:
+        return fields.Date(required=True, error_messages=messages, metadata=meta)
+    return fields.Date(required=True, error_messages=messages, metadata=meta,
+                       validate=plausible(called or label, window))
+
+
+# -- plausible dates -------------------------------------------------------------------------------
+FormContext: TypeAlias = Mapping[str, Any]
+"""What the engine gives a form it checks: ``today`` (a ``datetime.date``, from the engine's clock) and
+``data`` (the process's data so far: its start data and earlier answers)."""
+
+
+def form_context() -> FormContext:
+    """The current validation context, or an empty one when the form is loaded without one."""
+    context: Any = Context.get({})
+    return context if isinstance(context, Mapping) else {}
+
+
+def today() -> dt.date | None:
+    """Today's date from the validation context (None without one)."""
+    value = form_context().get("today")
+    return value if isinstance(value, dt.date) else None
+
+
+def process_date(name: str) -> dt.date | None:
+    """A date the process already holds (e.g. the child's ``date_of_birth``), or None."""
+    data = form_context().get("data")
+    value = data.get(name) if isinstance(data, Mapping) else None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def long_date(day: dt.date) -> str:
+    """A date as GOV.UK writes it: 14 March 2009."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A date's plausible window: from ``years_before`` years before today to ``years_after`` years after
+    it (0: today at the latest, None: no limit that way), and not before the process's date ``not_before``
+    (with ``not_before_label`` naming it in the message, e.g. "the child's date of birth")."""
+
+    years_before: int | None = None
+    years_after: int | None = None
+    not_before: str | None = None
+    not_before_label: str = ""
+
+
+PAST = Window(years_before=2, years_after=1)
+"""Something that has happened, recently: within the last 2 years (and, for now, up to a year ahead: the
+process scenarios still record such dates a few days ahead of their clock)."""
+MOVE = Window(years_before=1, years_after=2, not_before="date_of_birth",
+              not_before_label="the child's date of birth")
+"""A move or a start: not before the child was born, from a year ago to 2 years ahead."""
+AHEAD = Window(years_before=0, years_after=2)
+"""Something to be done: today or later, within 2 years."""
+
+
+def plausible(name: str, window: Window) -> Callable[[dt.date], None]:
+    """The validator refusing a date outside ``window``, naming the date ``name`` and the limit."""
+
+    def check(value: dt.date) -> None:
+        earliest = process_date(window.not_before) if window.not_before else None
+        if earliest is not None and value < earliest:
+            raise ValidationError(f"{name} must be on or after {long_date(earliest)} ({window.not_before_label})")
+        now = today()
+        if now is None:
+            return
+        if window.years_after == 0 and value > now:
+            raise ValidationError(f"{name} must be today or in the past")
+        if window.years_before == 0 and value < now:
+            raise ValidationError(f"{name} must be today or in the future")
+        if window.years_after and value > _years(now, window.years_after):
+            raise ValidationError(f"{name} must be within {window.years_after} "
+                                  f"year{'s' if window.years_after > 1 else ''} of today")
+        if window.years_before and value < _years(now, -window.years_before):
+            raise ValidationError(f"{name} must be within {window.years_before} "
+                                  f"year{'s' if window.years_before > 1 else ''} of today")
+
+    return check
+
+
+# -- money -----------------------------------------------------------------------------------------
+MONEY = re.compile(r"£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
+"""An amount in pounds as people type it: an optional £, digits with or without commas between
+thousands, and at most 2 decimal places ("£1,200.50", "1200.5", "1,200")."""
+MONEY_FORMAT = "Enter the amount in pounds, like £1,200.50"
+
+
+class Money(fields.Field[float]):
+    """An amount in pounds, typed as people type it, loaded as a number with at most 2 decimal places."""
+
+    default_error_messages = {"invalid": MONEY_FORMAT}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> float:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int | float):
+            text_value = f"{value}"
+        elif isinstance(value, str):
+            text_value = value.strip()
+        else:
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not MONEY.fullmatch(text_value):
+            raise self.make_error("invalid")
+        try:
+            amount = Decimal(text_value.lstrip("£").strip().replace(",", ""))
+        except InvalidOperation:
+            raise self.make_error("invalid") from None
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise self.make_error("invalid")
+        return float(amount)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> float | None:
+        return None if value is None else float(value)
+
+
+def money(label: str, hint: str, message: str, *, most: int) -> Money:
+    """A required amount in pounds from 0 to ``most``: "£1,200.50", "1200.5" and "1,200" load as numbers;
+    anything else is refused with "Enter the amount in pounds, like £1,200.50", more than ``most`` with
+    "<label> must be £<most> or less"."""
+    return Money(
+        required=True,
+        validate=validate.Range(min=0, max=most, error=f"{label.rstrip('?')} must be £{most:,} or less"),
+        error_messages=required(message),
+        metadata={"label": label, "hint": hint, "money": True},
+    )
 
 
 def yes_no(label: str, hint: str, message: str, *, must_be_yes: bool = False) -> fields.Boolean:

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._fields import blank, date, optional_text, required, text
+from ._fields import AHEAD, blank, date, optional_text, required, text
 
 SEN_SUPPORT_STATUSES = [
     ("none", "No special educational needs identified"),
@@ -31,7 +31,7 @@ class ActionSchema(Schema):
         max_length=200,
     )
     due_date = date("Due by", "The date the action must be done by.", "Enter the date the action is due.",
-                    invalid="Enter a real date.")
+                    invalid="Enter a real date.", window=AHEAD, called="Action due date")
 
 
 class PepSections(Schema):
@@ -45,7 +45,7 @@ class PepSections(Schema):
         metadata={
             "label": "We suspect a special educational need that has not been identified",
             "hint": "About 70% of children in care have some SEN; many are undiagnosed on entry. "
-            "Ticking this refers the child to the SEND team at once.",
+            "Choosing Yes refers the child to the SEND team at once.",
         },
     )
     sen_concern = optional_text(

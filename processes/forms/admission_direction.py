@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._fields import LONG, at_most, blank, choice, date, optional_text, required, text, yes_no
+from ._fields import LONG, MOVE, PAST, at_most, blank, choice, date, optional_text, required, text, yes_no
 
 CONSULTATION_METHODS = [
     ("email", "Email"),
@@ -74,7 +74,7 @@ class ConfirmAdmission(Schema):
         "Date the child starts",
         "The first day the child is on the school's roll.",
         "Enter the date the child starts at the school.",
-        invalid=REAL_DATE,
+        invalid=REAL_DATE, window=MOVE,
     )
     confirmed_with_school = yes_no(
         "The school has confirmed the child is on roll",
@@ -100,7 +100,7 @@ class ConsultAdmissionAuthority(Schema):
         "Consulted on",
         "The 7 calendar days for representations count from this date.",
         "Enter the date the admission authority was consulted.",
-        invalid=REAL_DATE,
+        invalid=REAL_DATE, window=PAST,
     )
     consultation_method = choice(
         CONSULTATION_METHODS, "Consulted by", "", "Choose how the admission authority was consulted."
@@ -119,7 +119,7 @@ class RecordRepresentations(Schema):
     """``record_representations`` (admissions officer): representations made within the 7 days."""
 
     representations_received_on = date(
-        "Received on", "", "Enter the date the representations were received.", invalid=REAL_DATE
+        "Received on", "", "Enter the date the representations were received.", invalid=REAL_DATE, window=PAST
     )
     representations = optional_text(
         "Representations", "What the admission authority said. Required unless the school agrees to admit."
@@ -158,7 +158,7 @@ class ServeDirectionNotice(Schema):
         "Notice served on",
         "The 7 calendar days for a referral to the Schools Adjudicator count from this date.",
         "Enter the date the notice of direction was served.",
-        invalid=REAL_DATE,
+        invalid=REAL_DATE, window=PAST,
     )
     notice_to_admission_authority = yes_no(
         "Notice served on the admission authority", "",
@@ -183,7 +183,7 @@ class RecordAdjudicatorReferral(Schema):
     referred_on = date(
         "Referred on", "The date the admission authority referred the direction to the Schools Adjudicator.",
         "Enter the date of the referral.",
-        invalid=REAL_DATE,
+        invalid=REAL_DATE, window=PAST,
     )
     adjudicator_reference = fields.String(
         load_default="",
@@ -200,7 +200,7 @@ class RecordAdjudicatorDecision(Schema):
         ADJUDICATOR_OUTCOMES, "The adjudicator's decision", "", "Choose the adjudicator's decision."
     )
     adjudicator_decided_on = date("Decided on", "", "Enter the date of the adjudicator's decision.",
-                                  invalid=REAL_DATE)
+                                  invalid=REAL_DATE, window=PAST)
     notes = optional_text("Notes", "If the adjudicator named another school, say which.")
 
 
@@ -211,7 +211,7 @@ class RequestEsfaDirection(Schema):
         "Request sent on",
         "The council's limit for an outcome counts in working days from this date.",
         "Enter the date the request was sent to the ESFA.",
-        invalid=REAL_DATE,
+        invalid=REAL_DATE, window=PAST,
     )
     esfa_reference = fields.String(
         load_default="",
@@ -225,7 +225,8 @@ class RecordEsfaOutcome(Schema):
     """``record_esfa_outcome`` (admissions officer): what the Secretary of State decided."""
 
     esfa_outcome = choice(ESFA_OUTCOMES, "Outcome", "", "Choose the outcome of the request.")
-    esfa_outcome_on = date("Outcome received on", "", "Enter the date of the outcome.", invalid=REAL_DATE)
+    esfa_outcome_on = date("Outcome received on", "", "Enter the date of the outcome.", invalid=REAL_DATE,
+                           window=PAST)
     notes = optional_text("Notes", "Required when the request was declined: the reasons given.")
 
     @validates_schema

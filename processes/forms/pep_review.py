@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._fields import blank, choice, date, optional_text, percentage, required, text, yes_no
+from ._fields import PAST, blank, choice, date, money, optional_text, percentage, required, text, yes_no
 from ._pep_sections import SEN_SUPPORT_STATUSES, PepSections, sections_last
 
 RAG_RATINGS = [
@@ -89,13 +89,8 @@ class CompleteSchoolAgePep(PepSections):
     sen_support_status = choice(
         SEN_SUPPORT_STATUSES, "Special educational needs", "The child's current SEN provision.",
         "Choose the child's SEN status.")
-    pupil_premium_plus_spend = fields.Float(
-        required=True,
-        validate=validate.Range(min=0, max=100_000, error="Enter an amount from 0 to 100,000."),
-        error_messages={**required("Enter the Pupil Premium Plus spend (0 if none)."),
-                        "invalid": "Enter an amount."},
-        metadata={"label": "Pupil Premium Plus spend (GBP)", "hint": "This term."},
-    )
+    pupil_premium_plus_spend = money("Pupil Premium Plus spend", "This term, in pounds.",
+                                     "Enter the Pupil Premium Plus spend (0 if none).", most=100_000)
     pupil_premium_plus_purpose = text(
         "What Pupil Premium Plus pays for", "Linked to the targets below.",
         "Say what the Pupil Premium Plus pays for.")
@@ -171,7 +166,7 @@ class ReferToSend(Schema):
     """``refer_to_send`` (designated teacher): refer a suspected need to the SEND team."""
 
     referred_on = date("Referred on", "The SEND team's 6-week decision counts from this date.",
-                       "Enter the date of the referral.", invalid="Enter a real date.")
+                       "Enter the date of the referral.", invalid="Enter a real date.", window=PAST)
     referral_summary = text("What was referred", "The need, the evidence, and any request for assessment.",
                             "Say what was referred.")
 
@@ -181,7 +176,8 @@ class SendDecision(Schema):
 
     ehc_assessment_decision = choice(EHC_DECISIONS, "Decision", "Within 6 weeks of the request.",
                                      "Choose the decision.")
-    decided_on = date("Decided on", "", "Enter the date of the decision.", invalid="Enter a real date.")
+    decided_on = date("Decided on", "", "Enter the date of the decision.", invalid="Enter a real date.",
+                      window=PAST)
     decision_notes = optional_text("Notes", "Reasons, and support in the meantime.")
 
 
@@ -195,7 +191,7 @@ class EscalateSendDecisionOverdue(Schema):
 class ConfirmActionDone(Schema):
     """``confirm_action_done`` (social worker): one PEP action's outcome."""
 
-    action_done = yes_no("The action was done", "Untick if it is no longer needed; say why.",
+    action_done = yes_no("The action was done", "Choose No if it is no longer needed; say why.",
                          "Say whether the action was done.")
     action_notes = optional_text("Notes", "Required when the action was not done.")
 

@@ -17,7 +17,20 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._fields import ONE_LINE, at_most, blank, choice, date, narrative, optional_text, required, yes_no
+from ._fields import (
+    MOVE,
+    ONE_LINE,
+    PAST,
+    at_most,
+    blank,
+    choice,
+    date,
+    narrative,
+    optional_text,
+    plausible,
+    required,
+    yes_no,
+)
 
 URN = re.compile(r"^\d{6}$")
 URN_ERROR = "A school URN is 6 digits, for example 100000."
@@ -50,7 +63,7 @@ PLACEMENT_TYPES = [
 DISTANCES = [
     ("in_area", "In the council's own area"),
     ("out_of_area_adjoining", "Out of area, in an adjoining authority"),
-    ("out_of_area_distant", "Out of area and not adjoining ('at a distance'): needs the DCS's approval"),
+    ("out_of_area_distant", "Out of area and not adjoining ('at a distance')"),
 ]
 SCHOOL_CHOICE_OUTCOMES = [
     ("stay_at_current_school", "The child stays at their current school"),
@@ -70,7 +83,7 @@ class ProposeMove(Schema):
                     "Choose the reason for the move.")
     reason_detail = optional_text("About the reason", "What has happened and what has been tried.")
     planned_move_date = date("Planned move date", "For an emergency move, the date it happened.",
-                             "Enter the planned date of the move.")
+                             "Enter the planned date of the move.", window=MOVE)
     emergency = fields.Boolean(
         load_default=False,
         metadata={
@@ -90,7 +103,7 @@ class ConfirmCarePlacement(Schema):
     placement_type = choice(PLACEMENT_TYPES, "Type of placement",
                             "As it will be recorded for the SSDA903 return.", "Choose the type of placement.")
     placement_start_date = date("Placement start date", "The day the child moves in.",
-                                "Enter the date the placement starts.")
+                                "Enter the date the placement starts.", window=MOVE)
     carer_name = fields.String(
         required=True,
         validate=validate.Length(min=1, max=200,
@@ -159,18 +172,19 @@ class ApplyForSchoolPlace(Schema):
                   "hint": "The 6-digit unique reference number from Get Information about Schools."},
     )
     application_date = date("Applied on", "In-year applications have an outcome within 15 school days.",
-                            "Enter the date of the application.")
+                            "Enter the date of the application.", window=PAST, called="Application date")
     application_notes = optional_text("Notes", "Anything the admissions team needs to know.")
 
 
 class ConfirmSchoolPlace(Schema):
     """``confirm_school_place`` (social worker): the school's answer."""
 
-    place_offered = yes_no("The school offered a place", "Untick if the school refused.",
+    place_offered = yes_no("The school offered a place", "Choose No if the school refused.",
                            "Say whether the school offered a place.")
     start_date = fields.Date(
         load_default=None,
         allow_none=True,
+        validate=plausible("Start date", MOVE),
         metadata={"label": "Start date", "hint": "The child's first day at the school."},
     )
     refusal_reason = optional_text("Why the school refused", "Needed when it refused.")
@@ -267,7 +281,7 @@ class NotifyAreaAuthority(Schema):
 
     notice_sent_on = date("Notice sent on",
                           "Before the placement starts; in an emergency within 5 working days of it.",
-                          "Enter the date the notice was sent.")
+                          "Enter the date the notice was sent.", window=PAST)
     notified_to = fields.String(
         required=True,
         validate=[validate.Regexp(r"\S", error="Say who at the area authority was notified."),

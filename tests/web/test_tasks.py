@@ -6,11 +6,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
+from casework.users import UserService
 from engine.clock import FrozenClock
 from engine.db import unit_of_work
 from engine.models import AuditEvent, HumanTask, ProcessInstance
+from tests.hashing import FAST_HASHER
 
-from .support import CHILD, GOOD_MOVE, csrf_token, login, post_form
+from .support import CHILD, GOOD_MOVE, PASSWORD, csrf_token, login, post_form
 
 
 def _task(app: Flask, task_id: str) -> HumanTask:
@@ -137,16 +139,36 @@ def test_user_without_the_lanes_role_gets_403_on_completing(
     assert _task(app, first_task_id).state == "open"
 
 
-def test_completing_an_already_completed_task_is_a_409_page(client: FlaskClient, first_task_id: str) -> None:
+def test_completing_a_task_you_already_completed_says_so_instead_of_someone_else_got_there_first(
+    app: Flask, client: FlaskClient, first_task_id: str
+) -> None:
     login(client, "sam")
     url = f"/tasks/{first_task_id}"
     page = client.get(url)
     token = csrf_token(page.text)
     assert client.post(url, data={**GOOD_MOVE, "csrf_token": token}).status_code == 302
-    again = client.post(url, data={**GOOD_MOVE, "csrf_token": token})
-    assert again.status_code == 409
-    assert "Someone else got there first" in again.text
-    assert "already completed" in again.text
+    again = client.post(url, data={**GOOD_MOVE, "csrf_token": token})  # the same form, from another tab
+    assert again.status_code == 200
+    assert "You have already completed this task" in again.text and "Someone else got there first" not in again.text
+    assert 'href="/"' in again.text and "Nothing more was saved" in again.text
+    assert len(_completed_events(app, _task(app, first_task_id).instance_id)) == 1
+
+
+def test_completing_a_task_another_person_completed_is_a_409_page(
+    app: Flask, client: FlaskClient, first_task_id: str, clock: FrozenClock
+) -> None:
+    with unit_of_work(app.extensions["vsw"].sessions) as session:
+        UserService(session, clock, FAST_HASHER).add("sue", "Sue Social", "sue@la.example", PASSWORD,
+                                                     ["social_worker"], "LA-100")
+    login(client, "sue")
+    url = f"/tasks/{first_task_id}"
+    token = csrf_token(client.get(url).text)
+    other = app.test_client()
+    login(other, "sam")
+    assert post_form(other, url, url, GOOD_MOVE).status_code == 302
+    late = client.post(url, data={**GOOD_MOVE, "csrf_token": token})
+    assert late.status_code == 409
+    assert "Someone else got there first" in late.text and "You have already completed" not in late.text
 
 
 def test_claim_and_unclaim_assign_the_task_to_me_and_back(
