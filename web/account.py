@@ -3,11 +3,11 @@ with theirs (a leaver, a lost laptop). docs/security.md, "Signing in and session
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from .auth import login_required, session_store
-from .context import current_user
+from .context import current_user, require_admin
 from .paging import page_links, page_number
 
 bp = Blueprint("account", __name__)
@@ -40,10 +40,7 @@ def sign_out_everywhere() -> Response:
 
 
 def _require_admin() -> str:
-    user = current_user()
-    if user is None or "admin" not in user.roles_set:
-        abort(403, description="Only an administrator can see the users and sign them out.")
-    return user.username
+    return require_admin("Only an administrator can see the users and sign them out.")
 
 
 @bp.get("/admin/users")

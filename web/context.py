@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, g
+from flask import abort, current_app, g
 from sqlalchemy.orm import Session
 
 from casework.need_to_know import NeedToKnow
@@ -46,6 +46,14 @@ def workflow() -> Any:
 def current_user() -> User | None:
     user: User | None = g.get("user")
     return user
+
+
+def require_admin(reason: str) -> str:
+    """The signed-in administrator's username; anyone else gets 403 with ``reason``."""
+    user = current_user()
+    if user is None or "admin" not in user.roles_set:
+        abort(403, description=reason)
+    return user.username
 
 
 def actor() -> Actor:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from engine.incidents import RETRIED, open_incidents, retry
 
 from .auth import login_required
-from .context import clock, current_user, db
+from .context import clock, db, require_admin
 from .paging import page_links, page_number
 
 bp = Blueprint("incidents", __name__)
 
 
 def _require_admin() -> str:
-    user = current_user()
-    if user is None or "admin" not in user.roles_set:
-        abort(403, description="Only an administrator can see and retry incidents.")
-    return user.username
+    return require_admin("Only an administrator can see and retry incidents.")
 
 
 @bp.get("/admin/incidents")

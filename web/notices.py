@@ -16,7 +16,7 @@ from notifications.models import EMAIL_MODES
 from notifications.preferences import get_preference, set_preference
 
 from .auth import login_required
-from .context import clock, current_user, db
+from .context import clock, current_user, db, require_admin
 from .paging import page_links, page_number
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,8 @@ def _preferences_page(mode: str, hour: str, errors: dict[str, str]) -> str:
 # -- dead letters (administrators) ------------------------------------------------------------------
 
 
-def _require_admin() -> None:
-    user = current_user()
-    if user is None or "admin" not in user.roles_set:
-        abort(403, description="Only an administrator can see and resend dead-lettered emails.")
+def _require_admin() -> str:
+    return require_admin("Only an administrator can see and resend dead-lettered emails.")
 
 
 @bp.get("/admin/dead-letters")
