@@ -44,14 +44,20 @@ bench: install
 	@url="$${VSW_BENCH_DATABASE_URL:-$(PG_DEFAULT)}"; \
 	for b in bench/*.py; do echo "== $$b =="; VSW_BENCH_DATABASE_URL="$$url" $(PY) $$b || exit 1; done
 
-# Refresh the vendored axe-core the browser tests inject (pinned in package.json / package-lock.json).
-# Needs Node; the tests themselves never do.
+# Refresh the vendored front-end files (pinned in package.json / package-lock.json): axe-core, which the
+# browser tests inject, and bpmn-js's viewer, which draws a process on the instance page. Needs Node;
+# the app and the tests never do (the copies are in the repository).
 assets:
 	npm ci --ignore-scripts
 	mkdir -p tests/web/vendor
 	cp node_modules/axe-core/axe.min.js tests/web/vendor/axe.min.js
 	cp node_modules/axe-core/LICENSE tests/web/vendor/axe-core.LICENSE
 	cp node_modules/axe-core/LICENSE-3RD-PARTY.txt tests/web/vendor/axe-core.LICENSE-3RD-PARTY.txt
+	mkdir -p web/static/vendor/bpmn-js
+	cp node_modules/bpmn-js/dist/bpmn-viewer.production.min.js web/static/vendor/bpmn-js/bpmn-viewer.production.min.js
+	cp node_modules/bpmn-js/dist/assets/diagram-js.css web/static/vendor/bpmn-js/diagram-js.css
+	cp node_modules/bpmn-js/dist/assets/bpmn-js.css web/static/vendor/bpmn-js/bpmn-js.css
+	cp node_modules/bpmn-js/LICENSE web/static/vendor/bpmn-js/LICENSE
 
 clean:
 	rm -rf $(VENV) vsw-demo.db* .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -174,8 +174,8 @@ PROPOSAL = {"reason": "carer_request", "reason_detail": "The foster carers are r
             "childs_wishes": "Wants to stay at the same school and keep seeing their brother."}
 
 
-def pep_form(actions: list[date]) -> dict[str, Any]:
-    return {"school_name": "School 935000", "school_year_group": 5, "attendance_percent": 91.5,
+def pep_form(actions: list[date], meeting: date) -> dict[str, Any]:
+    return {"meeting_date": meeting.isoformat(), "school_name": "School 935000", "school_year_group": 5, "attendance_percent": 91.5,
             "exclusions_this_term": 0,
             "attainment_summary": "Working towards the expected standard in maths.",
             "sen_support_status": "none", "pupil_premium_plus_spend": 300,
@@ -225,7 +225,7 @@ class Driver:
     def review(self, instance_id: int, stage: str, actions: list[date]) -> None:
         """Take a PEP review to ``stage`` (open, teacher_done, social_done, qa, red, green)."""
         if stage in ("teacher_done", "qa", "red", "green"):
-            self.complete(instance_id, "complete_pep", pep_form(actions), ACTOR_DT)
+            self.complete(instance_id, "complete_pep", pep_form(actions, self.clock.now().date()), ACTOR_DT)
         if stage in ("social_done", "qa", "red", "green"):
             self.complete(instance_id, "social_worker_contribution", CONTRIBUTION, ACTOR_SW)
             self.complete(instance_id, "record_childs_views", VIEWS, ACTOR_SW)

@@ -1,7 +1,8 @@
 """A small, realistic demo authority: staff of every role, schools of each kind, looked-after
 children aged 2 to 17 with their care placements, their PEPs for this term (one initial PEP
-already overdue, which escalates to the manager once the timers run), and placement moves
-under way.
+already overdue, which escalates to the manager once the timers run; one termly PEP waiting for the
+virtual school head's quality assurance and one she returned to the designated teacher), and placement
+moves under way.
 
 Load it into an empty database (``vsw demo``); loading again adds nothing.
 """
@@ -21,6 +22,7 @@ from engine.service import WorkflowService
 from processes import PROCESS_DIR
 
 from .children import ChildService
+from .demo_peps import progress_demo_peps
 from .escalations import Escalation
 from .lifecycle import Casework
 from .processes import placement_move
@@ -175,6 +177,7 @@ def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_lim
         if child_ref == "C-1002":  # one move already proposed: its two branches run in parallel
             [proposal] = [t for t in workflows.instance_tasks(instance.id) if t.state == "open"]
             workflows.complete(proposal.id, PROPOSAL, actor)
+    progress_demo_peps(session, clock, runtime)  # one PEP waits for the VSH's rating, one was returned
     return DemoSummary(users=len(STAFF), instances=started, children=added, peps=peps)
 
 

@@ -52,6 +52,7 @@ class Escalation(Base):
         Index("ix_escalation_open", "state", "la_code", "since"),
         Index("ix_escalation_instance", "instance_id", "state"),
         Index("ix_escalation_state_since", "state", "since", "id"),
+        Index("ix_escalation_state_resolved", "state", "resolved_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,6 +71,11 @@ class Escalation(Base):
     raised_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str | None] = mapped_column(String(200))
+    """What the manager decided on the escalation task (the choice's wording), if the task asks."""
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
 
     @property
     def label(self) -> str:
@@ -115,6 +121,16 @@ class Escalations:
         self.session.flush()
         return len(rows)
 
+    def record_decision(self, task_id: str, *, decision: str | None, note: str | None, by: str,
+                        at: datetime) -> Escalation | None:
+        """What the manager decided when completing the escalation task ``task_id`` (None: no such escalation)."""
+        row = self.session.scalars(select(Escalation).where(Escalation.task_id == task_id)).first()
+        if row is not None:
+            row.decision, row.decision_note = (decision or None), (note or None)
+            row.decided_by, row.decided_at = by, at
+            self.session.flush()
+        return row
+
     def open_for_instance(self, instance_id: int) -> list[Escalation]:
         query = select(Escalation).where(Escalation.instance_id == instance_id, Escalation.state == "open")
         return list(self.session.scalars(query.order_by(Escalation.id)))
@@ -133,12 +149,18 @@ class Escalations:
                   kind: str | None = None, state: str = "open", page: int = 1,
                   per_page: int = PAGE_SIZE) -> Page[Overdue]:
         """One page of the escalations ``visible`` admits (the reader's access scope, joined in
-        SQL), longest overdue first, with working and school days overdue as of ``at``."""
-        query = self._listed(visible, kind, state).order_by(Escalation.since, Escalation.id)
+        SQL), longest overdue first (``state="resolved"``: the most recently resolved first), with
+        working and school days overdue as of ``at``."""
+        query = self._listed(visible, kind, state)
+        if state == "resolved":  # the most recently resolved first
+            query = query.order_by(Escalation.resolved_at.desc(), Escalation.id.desc())
+        else:
+            query = query.order_by(Escalation.since, Escalation.id)
         rows = fetch_page(self.session, query, page, per_page)
         # counted from the deadline's last day: a PEP due by Tuesday is 1 working day overdue on Wednesday
-        return Page([Overdue(row, calendar.working_days_between(due_by_day(row.since), at),
-                             _school_days(calendar, due_by_day(row.since), at)) for row in rows.items],
+        return Page([Overdue(row, calendar.working_days_between(due_by_day(row.since), row.resolved_at or at),
+                             _school_days(calendar, due_by_day(row.since), row.resolved_at or at))
+                     for row in rows.items],
                     rows.number, rows.size, rows.has_next)
 
     def count(self, visible: ColumnElement[bool], kind: str | None = None, state: str = "open",

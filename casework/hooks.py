@@ -82,8 +82,10 @@ class CaseworkHooks:
             if task.element_id in glue.escalations or task.role is None:
                 continue
             notice = glue.notice(event, task, self._context(session, task))
-            notifier.notify(notice.name, notice.context, to_role=task.role, business_key=event.instance.business_key,
-                            dedupe_key=f"{notice.name}:{task.id}")
+            # a task opened assigned to someone (e.g. a PEP action's follow-up for its owner) is theirs alone
+            whom: dict[str, Any] = ({"to_usernames": (task.assignee,)} if task.assignee
+                                    else {"to_role": task.role, "business_key": event.instance.business_key})
+            notifier.notify(notice.name, notice.context, dedupe_key=f"{notice.name}:{task.id}", **whom)
 
     def _notifier(self, session: Session, event: StepEvent) -> Notifier:
         return Notifier(session, FrozenClock(event.at), self.directory, base_url=self.base_url)

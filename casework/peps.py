@@ -20,6 +20,7 @@ from engine.errors import Conflict, InvalidData, NotFound
 from processes.forms.pep_review import SECTIONS
 
 from .children import ChildService
+from .pep_versions import RETURNED, SIGNED_OFF, SUBMITTED, feedback_given, record_version
 from .records import (
     PEP_KINDS,
     RAG_RATINGS,
@@ -144,30 +145,41 @@ class PepService:
         pep = self.get(pep_id)
         self._require(pep, ("in_progress", "returned"), "submitted")
         pep.status = "submitted"
+        pep.rag = None  # a resubmitted PEP waits for a fresh rating
         self.session.flush()
         self._audit(pep, actor, "pep.submitted", {})
+        record_version(self.session, pep, SUBMITTED, actor, self.clock.now())
         return pep
 
-    def rate(self, pep_id: int, rag: str, actor: str = "system") -> Pep:
-        """The VSH's quality-assurance rating of a submitted PEP."""
+    def rate(self, pep_id: int, rag: str, actor: str = "system", feedback: str | None = None) -> Pep:
+        """The VSH's quality-assurance rating of a submitted PEP, with their feedback if any."""
         pep = self.get(pep_id)
         if rag not in RAG_RATINGS:
             raise InvalidData({"rag": ["Choose red, amber or green"]})
         self._require(pep, ("submitted",), "rated")
         pep.rag = rag
+        if feedback is not None:
+            pep.feedback = feedback.strip() or None
         self.session.flush()
         self._audit(pep, actor, "pep.rated", {"rag": rag})
         return pep
 
-    def return_for_revision(self, pep_id: int, reason: str, actor: str = "system") -> Pep:
+    def return_for_revision(
+        self, pep_id: int, reason: str, actor: str = "system", feedback: str | None = None
+    ) -> Pep:
         pep = self.get(pep_id)
         if not (reason or "").strip():
             raise InvalidData({"return_reason": ["Say what needs to change before the PEP is resubmitted"]})
         self._require(pep, ("submitted",), "returned")
         pep.status = "returned"
+        pep.rag = "red"
         pep.return_reason = reason.strip()
+        if feedback is not None:
+            pep.feedback = feedback.strip() or None
         self.session.flush()
         self._audit(pep, actor, "pep.returned", {"return_reason": pep.return_reason})
+        record_version(self.session, pep, RETURNED, actor, self.clock.now(), rag="red",
+                       reason=pep.return_reason, feedback=feedback_given(self.session, pep))
         return pep
 
     def complete(self, pep_id: int, actor: str = "system") -> Pep:
@@ -182,6 +194,8 @@ class PepService:
         pep.completed_at = self.clock.now()
         self.session.flush()
         self._audit(pep, actor, "pep.completed", {"rag": pep.rag})
+        record_version(self.session, pep, SIGNED_OFF, actor, pep.completed_at, rag=pep.rag,
+                       feedback=feedback_given(self.session, pep))
         return pep
 
     # -- actions ---------------------------------------------------------------------------------
@@ -210,6 +224,27 @@ class PepService:
             pep, actor, "pep.action_added", {"action_id": action.id, "owner": owner, "due_on": due_on}
         )
         return action
+
+    def record_action(self, pep_id: int, number: int, *, description: str, owner: str, due_on: date,
+                      owner_user: str | None = None) -> PepAction:
+        """Action ``number`` of a signed-off PEP as its review numbered it (``number_actions``), once:
+        recorded as the PEP set it, even if a late sign-off puts its due date in the past."""
+        found = self.action_numbered(pep_id, number)
+        if found is not None:
+            return found
+        action = PepAction(pep_id=pep_id, number=number, description=description, owner=owner,
+                           owner_user=owner_user, due_on=due_on)
+        action.state = "open"
+        self.session.add(action)
+        self.session.flush()
+        return action
+
+    def action_numbered(self, pep_id: int, number: int | None) -> PepAction | None:
+        """The PEP's action with that number (its follow-up, timer and escalation carry it), if any."""
+        if number is None:
+            return None
+        return self.session.scalars(
+            select(PepAction).where(PepAction.pep_id == pep_id, PepAction.number == number)).one_or_none()
 
     def mark_done(self, action_id: int, done_on: date | None = None, actor: str = "system") -> PepAction:
         action = self._action(action_id)

@@ -121,6 +121,14 @@ class Placement(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     distance: Mapped[str] = mapped_column(String(30))
     area_authority: Mapped[str | None] = mapped_column(String(200))
+    # the notices of the placement decision (reg. 13 Care Planning, Placement and Case Review (England)
+    # Regulations 2010), kept by the placement move: none for a placement recorded another way
+    area_notified_on: Mapped[date | None] = mapped_column(Date)
+    """The area authority was told of the out-of-area placement (reg. 13(4))."""
+    school_notified_on: Mapped[date | None] = mapped_column(Date)
+    """The child's school or education provider was told (reg. 13(2)(h)); none when the child has none."""
+    iro_notified_on: Mapped[date | None] = mapped_column(Date)
+    """The independent reviewing officer was told (reg. 13(2)(i))."""
 
     def is_current(self, today: date) -> bool:
         """Started by ``today`` and not ended (a placement ends the day the next one starts)."""
@@ -168,6 +176,7 @@ class Pep(Base):
     status: Mapped[str] = mapped_column(String(20), default="not_started")
     rag: Mapped[str | None] = mapped_column(String(5))
     return_reason: Mapped[str | None] = mapped_column(Text)
+    feedback: Mapped[str | None] = mapped_column(Text)  # the VSH's feedback with the rating
     sections: Mapped[str] = mapped_column(Text, default="{}")  # JSON text: section -> content
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -177,12 +186,17 @@ class Pep(Base):
 
 class PepAction(Base):
     __tablename__ = "pep_action"
-    __table_args__ = (Index("ix_pep_action_state_due", "state", "due_on"),)
+    __table_args__ = (Index("ix_pep_action_state_due", "state", "due_on"),
+                      UniqueConstraint("pep_id", "number", name="uq_pep_action_number"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pep_id: Mapped[int] = mapped_column(ForeignKey("pep.id"), index=True)
+    number: Mapped[int | None] = mapped_column(Integer)
+    """The action's number in its PEP (1, 2, ...: pep_review's ``number_actions``); None if added by hand."""
     description: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(200))
+    owner_user: Mapped[str | None] = mapped_column(String(100))
+    """The owner's username when the owner uses the service (the follow-up goes to them)."""
     due_on: Mapped[date] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(10), default="open")  # open|done
@@ -241,3 +255,6 @@ def audit_change(
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in data.items()}
+
+
+from . import pep_versions as pep_versions  # noqa: E402  (its table joins the metadata with these)

@@ -4,10 +4,11 @@ The rules are stored as JSON text on the ``authority`` row; keys an authority ha
 default, so adding a rule later needs no data migration. Changes are validated as a whole and
 applied all together or not at all.
 
-Statutory limits are not configurable beyond the law: the area authority must be told within
-5 working days of an emergency out-of-area placement (reg. 11, Care Planning, Placement and Case
-Review (England) Regulations 2010), so an authority may only shorten that period; and a distant
-placement is approved by the Director of Children's Services (reg. 11), so that approver is fixed.
+Statutory limits are not configurable beyond the law: the area authority must be told of every
+out-of-area placement before it starts, or within 5 working days of an emergency one (reg. 13(4), Care
+Planning, Placement and Case Review (England) Regulations 2010), so an authority may only shorten that
+period; and a distant placement is approved by the Director of Children's Services (reg. 11), so that
+approver is fixed.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class AuthorityRules:
     ks4_move_approver_role: str = "nominated_officer"
     # Who approves a distant out-of-area placement (reg. 11): the Director of Children's Services.
     distant_placement_approver_role: str = "dcs"
-    # Notice to the area authority after an emergency out-of-area placement (reg. 11: within 5).
+    # Notice to the area authority after an emergency out-of-area placement (reg. 13(4): within 5).
     area_notice_working_days: int = 5
     # The initial PEP: within 10 working days of becoming looked after; many LAs use 20 school days.
     initial_pep_days: int = 10
@@ -87,7 +88,7 @@ class AuthorityRulesSchema(Schema):
     distant_placement_approver_role = _one_of(
         ["dcs"], " (reg. 11 requires the Director of Children's Services to approve a distant placement)"
     )
-    area_notice_working_days = _days(1, 5, " (reg. 11 allows at most 5 working days)")
+    area_notice_working_days = _days(1, 5, " (reg. 13(4) allows at most 5 working days)")
     initial_pep_days = _days(1, 60, "")
     initial_pep_day_kind = _one_of(["working", "school"], "")
     school_change_pep_working_days = _days(1, 60, "")

@@ -64,13 +64,15 @@ class OpenedTask:
     role: str | None
     due_at: datetime | None
     created_at: datetime
+    assignee: str | None = None
+    """Who the task opened assigned to (the process data's ``task_assignees``), or None: anyone in its role."""
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> OpenedTask:
         """From the row values the step wrote."""
         return cls(str(values["id"]), int(values["instance_id"]), str(values["process_id"]),
                    str(values["business_key"]), str(values["element_id"]), str(values["title"]),
-                   values["role"], values["due_at"], values["created_at"])
+                   values["role"], values["due_at"], values["created_at"], values.get("assignee"))
 
 
 @dataclass(frozen=True)

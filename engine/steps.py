@@ -216,9 +216,19 @@ def _task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | Non
     spec = task.task_spec
     return {
         "id": str(task.id), "instance_id": row.id, "process_id": row.process_id,
-        "business_key": row.business_key, "element_id": spec.bpmn_id, "title": spec.bpmn_name or spec.bpmn_id,
-        "role": bound_role(task), "state": "open", "assignee": None, "due_at": _due_for(task, dues), "created_at": at,
+        "business_key": row.business_key, "element_id": spec.bpmn_id,
+        "title": _bound(task, "task_titles", 300) or spec.bpmn_name or spec.bpmn_id,
+        "role": bound_role(task), "state": "open", "assignee": _bound(task, "task_assignees", 100),
+        "due_at": _due_for(task, dues), "created_at": at,
     }
+
+
+def _bound(task: Any, key: str, most: int) -> str | None:
+    """A task's title or assignee bound by the process data (``task_titles`` / ``task_assignees``:
+    element id -> text), as ``lane_roles`` binds a lane: e.g. a follow-up named after its PEP action."""
+    bindings = task.data.get(key)
+    value = bindings.get(task.task_spec.bpmn_id) if isinstance(bindings, dict) else None
+    return value[:most] if isinstance(value, str) and value.strip() else None
 
 
 def bound_role(task: Any) -> str | None:

@@ -12,6 +12,7 @@ import casework.rules  # noqa: F401
 import casework.sessions  # noqa: F401
 import casework.signin  # noqa: F401
 import casework.users  # noqa: F401
+import engine.drafts  # noqa: F401
 import notifications.models  # noqa: F401
 from engine.db import make_engine
 from engine.models import Base

@@ -28,6 +28,7 @@ import casework.rules  # noqa: F401
 import casework.sessions  # noqa: F401  (user_session)
 import casework.signin  # noqa: F401  (sign_in_throttle)
 import casework.users  # noqa: F401
+import engine.drafts  # noqa: F401  (task_draft)
 import notifications.models  # noqa: F401  (notification tables, truncated between tests)
 from engine.clock import FrozenClock
 from engine.db import make_engine, session_factory

@@ -147,16 +147,18 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
     app.after_request(_commit_or_roll_back)  # registered last, so it runs first: its error page gets the headers
     app.teardown_request(_close_session)
 
-    from . import account, auth, children, escalations, incidents, instances, notices, tasks
+    from . import account, auth, children, escalations, incidents, instances, notices, peps, tasks, timeline
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(instances.bp)
     app.register_blueprint(children.bp)
+    app.register_blueprint(timeline.bp)
     app.register_blueprint(escalations.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(peps.bp)
     app.context_processor(notices.nav_context)
     auth.init_app(app)
 

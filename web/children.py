@@ -43,6 +43,8 @@ from engine.paging import PAGE_SIZE, Page
 from .auth import login_required
 from .context import actor, clock, current_user, db, may_see, need_to_know, state, workflow
 from .paging import page_links, page_number
+from .timeline import for_record as timeline_for_record
+from .timeline import lines as timeline_lines
 
 bp = Blueprint("children", __name__)
 
@@ -243,6 +245,7 @@ def show(ref: str) -> str:
         move=move if move is not None and reading.may_read_instance(move) else None,
         moves=moves,
         moves_total=moves_total,
+        timeline=timeline_lines(timeline_for_record(child)),
         move_kinds=MOVE_KINDS,
         instance_status=INSTANCE_STATUS,
         now=now,

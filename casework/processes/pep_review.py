@@ -7,8 +7,13 @@
   reason), sign-off, the actions with their owners and due dates, the SEND referral
   and its decision. Records keep the long-lived facts; the workflow only runs the
   review (docs/architecture.md, "State").
+- **Actions**: the diagram numbers the PEP's actions (``number_actions``); each is recorded by
+  (PEP, number), and its follow-up, overdue timer and escalation carry the number, so two
+  actions with the same text and date stay distinct. An action's ``owner_user`` (a user of the
+  service) is checked here (``facts``: ``action_owner_roles``) and the follow-up goes to them.
 - **Escalations**: the PEP overdue; a PEP action overdue (one per action); no SEND
-  decision within 6 weeks of the referral.
+  decision within 6 weeks of the referral. Resolving the cause closes the manager's task in
+  the diagram (signals and a terminate end) and resolves the escalation here.
 - **Notices**: a contribution task reopened by a red rating is a "PEP returned" notice.
 """
 
@@ -23,13 +28,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.clock import FrozenClock
-from engine.contracts import JsonData, OpenedTask, StepEvent
-from processes.forms.pep_review import CONTRIBUTION_TASKS, SECTIONS
+from engine.contracts import JsonData, OpenedTask, StepEvent, TaskRef
+from engine.errors import InvalidData
+from processes.forms.pep_review import CONTRIBUTION_TASKS, OVERDUE_PEP_DECISIONS, SECTIONS
 
-from ..escalations import Rule
+from ..access import reach
+from ..escalations import Escalations, Rule
 from ..peps import SEND_DECISION_WEEKS, PepService
 from ..records import Child, Pep, PepAction, SendReferral
 from ..rules import AuthorityRules
+from ..users import User
 from .glue import Notice, ProcessGlue, day_of
 
 PROCESS_ID = "pep_review"
@@ -44,6 +52,7 @@ class Step(StrEnum):
     RECORD_SUBMISSION = "record_submission"
     QUALITY_ASSURE_PEP = "quality_assure_pep"
     PEP_SIGNED_OFF = "pep_signed_off"
+    NUMBER_ACTIONS = "number_actions"
     ACTION_OVERDUE = "action_overdue"
     CONFIRM_ACTION_DONE = "confirm_action_done"
     REFER_TO_SEND = "refer_to_send"
@@ -81,6 +90,8 @@ INSTANCE_READ_AS = "education"
 """The review's own history entries (opened with the PEP's kind, stage and due date) are education."""
 
 STAGE_TASKS = frozenset({Step.COMPLETE_PEP_EARLY_YEARS, Step.COMPLETE_PEP_SCHOOL_AGE, Step.COMPLETE_PEP_POST_16})
+OWNER_ROLES = ("designated_teacher", "social_worker", "vsh")
+"""The roles an action's owner may follow it up in (each reads education), in order of preference."""
 
 
 def start_data(child: Child, pep: Pep, kind: str, due_at: datetime, rules: AuthorityRules) -> dict[str, Any]:
@@ -106,6 +117,28 @@ class PepReview(ProcessGlue):
             "No decision on an EHC needs assessment within 6 weeks of the referral."),
     }
 
+    # -- facts: the actions' owners who use the service -----------------------------------------
+    def facts(self, session: Session, task: TaskRef, data: JsonData) -> JsonData:
+        if task.element_id not in STAGE_TASKS:
+            return {}
+        child = session.scalars(select(Child).where(Child.ref == task.business_key)).one_or_none()
+        roles: dict[str, str] = {}
+        errors: dict[int, dict[str, list[str]]] = {}
+        for index, item in enumerate(data.get("actions") or []):
+            username = str(item.get("owner_user") or "").strip() if isinstance(item, Mapping) else ""
+            if not username or username in roles or child is None:
+                continue
+            role = _owner_role(session, child, username)
+            if role is None:
+                errors[index] = {"owner_user": [
+                    f"Action {index + 1}'s owner ‘{username}’ is not a designated teacher, social worker or "
+                    f"virtual school head who works with {child.full_name}: check the username, or leave it blank"]}
+            else:
+                roles[username] = role
+        if errors:
+            raise InvalidData({"actions": errors})
+        return {"action_owner_roles": roles}
+
     # -- the PEP record -------------------------------------------------------------------------
     def after_step(self, session: Session, event: StepEvent) -> None:
         pep_id = event.latest("pep_id")
@@ -124,29 +157,43 @@ class PepReview(ProcessGlue):
                 peps.submit(pep.id, event.actor)
             elif element == Step.QUALITY_ASSURE_PEP:
                 _quality_assured(peps, pep, data, event.actor)
+                if pep.status == "complete" and Step.NUMBER_ACTIONS not in event.reached_ids():
+                    _record_actions(peps, pep, _numbered(data))  # a review begun before actions were numbered
+            elif element == Step.NUMBER_ACTIONS:
+                _record_actions(peps, pep, data)
             elif element == Step.CONFIRM_ACTION_DONE:
-                _action_followed_up(session, peps, pep, data, event.actor)
+                _action_followed_up(peps, pep, data, event.actor)
             elif element == Step.ACTION_OVERDUE:
-                action = _matching_action(session, pep, data.get("action"))
+                action = _action_of(peps, pep, data.get("action"))
                 if action is not None and action.overdue_escalated_at is None:
                     peps.mark_escalated(action.id, "system")
             elif element == Step.REFER_TO_SEND:
                 peps.refer_for_send(event.instance.business_key, day_of(data["referred_on"]), pep.id, event.actor)
             elif element == Step.SEND_DECISION:
                 _send_decided(session, peps, pep, data, event.actor)
+            elif element in self.escalations:
+                _manager_decided(session, event, element, data)
 
     # -- escalations: one per overdue action ----------------------------------------------------
     def escalation_item(self, event: StepEvent, task: OpenedTask) -> dict[str, Any]:
+        """The action an overdue-action escalation is about: the timer's whose data titled this task
+        (each action's escalation is titled with its number, so identical actions stay apart)."""
         if task.element_id != Step.ESCALATE_OVERDUE_ACTION:
             return {}
-        action = (event.data_at(Step.ACTION_OVERDUE) or {}).get("action")
-        return {"action": dict(action)} if isinstance(action, Mapping) else {}
+        for reached in reversed(event.reached):
+            action, titles = reached.data.get("action"), reached.data.get("task_titles")
+            if reached.element_id != Step.ACTION_OVERDUE or not isinstance(action, Mapping):
+                continue
+            if not isinstance(titles, Mapping) or titles.get(Step.ESCALATE_OVERDUE_ACTION) == task.title:
+                return {"action": dict(action)}
+        return {}
 
     def resolves_item(self, details: Mapping[str, Any], event: StepEvent) -> bool:
         if "action" not in details:
             return True
-        done = event.data_at(Step.CONFIRM_ACTION_DONE) or {}
-        return bool(done.get("action") == details["action"])
+        confirmed = {_number(r.data.get("action")) for r in event.reached if r.element_id == Step.CONFIRM_ACTION_DONE}
+        number = _number(details["action"])
+        return number is not None and number in confirmed
 
     # -- notices --------------------------------------------------------------------------------
     def notice(self, event: StepEvent, task: OpenedTask, context: dict[str, Any]) -> Notice:
@@ -162,32 +209,80 @@ def _quality_assured(peps: PepService, pep: Pep, data: JsonData, actor: str) -> 
         peps.submit(pep.id, actor)
     rag = str(data.get("rag"))
     if rag == "red":
-        peps.return_for_revision(pep.id, str(data.get("return_reason") or ""), actor)
+        peps.return_for_revision(pep.id, str(data.get("return_reason") or ""), actor, feedback=_text(data, "feedback"))
         return
-    peps.rate(pep.id, rag, actor)
+    peps.rate(pep.id, rag, actor, feedback=_text(data, "feedback"))
     peps.complete(pep.id, actor)
+    # the actions are recorded when the diagram has numbered them (``number_actions``)
+
+
+def _text(data: JsonData, name: str) -> str | None:
+    value = data.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _record_actions(peps: PepService, pep: Pep, data: JsonData) -> None:
     for item in data.get("actions") or []:
         # Recorded as the PEP set them, even if a late sign-off puts a due date in the past.
-        action = PepAction(pep_id=pep.id, description=str(item["description"]).strip(),
-                           owner=str(item["owner"]).strip(), due_on=day_of(item["due_date"]))
-        action.state = "open"
-        peps.session.add(action)
-    peps.session.flush()
+        if isinstance(item, Mapping) and (number := _number(item)) is not None:
+            peps.record_action(pep.id, number, description=str(item["description"]).strip(),
+                               owner=str(item["owner"]).strip(), due_on=day_of(item["due_date"]),
+                               owner_user=str(item.get("owner_user") or "").strip() or None)
 
 
-def _matching_action(session: Session, pep: Pep, item: Any) -> PepAction | None:
-    if not isinstance(item, Mapping):
+def _number(item: Any) -> int | None:
+    """An action's number in its PEP (``number_actions``), or None for data without one."""
+    number = item.get("number") if isinstance(item, Mapping) else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def _owner_role(session: Session, child: Child, username: str) -> str | None:
+    """The role in which the user ``username`` works with ``child`` and may follow up an action, if any."""
+    user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).one_or_none()
+    if user is None:
         return None
-    query = select(PepAction).where(PepAction.pep_id == pep.id,
-                                    PepAction.description == str(item.get("description", "")).strip(),
-                                    PepAction.due_on == day_of(item.get("due_date")))
-    return session.scalars(query.order_by(PepAction.id)).first()
+    for role in OWNER_ROLES:
+        if role in user.roles_set and session.scalar(select(Child.id).where(
+                Child.id == child.id, reach(role, user.username, user.school_urn, user.la_code))) is not None:
+            return role
+    return None
 
 
-def _action_followed_up(session: Session, peps: PepService, pep: Pep, data: JsonData, actor: str) -> None:
-    action = _matching_action(session, pep, data.get("action"))
+def _numbered(data: JsonData) -> JsonData:
+    """The actions numbered by their place in the PEP, as ``number_actions`` numbers them."""
+    items = [dict(item, number=n) for n, item in enumerate(data.get("actions") or [], start=1)
+             if isinstance(item, Mapping)]
+    return {"actions": items}
+
+
+def _action_of(peps: PepService, pep: Pep, item: Any) -> PepAction | None:
+    """The recorded action a follow-up or timer is about: by its number. A review begun on the diagram
+    before actions were numbered has none; its follow-ups fall back to the first open action of the same
+    text and due date (which cannot tell identical actions apart: such reviews end within a term)."""
+    number = _number(item)
+    if number is not None or not isinstance(item, Mapping):
+        return peps.action_numbered(pep.id, number)
+    return peps.session.scalars(select(PepAction).where(
+        PepAction.pep_id == pep.id, PepAction.state == "open",
+        PepAction.description == str(item.get("description", "")).strip(),
+        PepAction.due_on == day_of(item.get("due_date"))).order_by(PepAction.id)).first()
+
+
+def _action_followed_up(peps: PepService, pep: Pep, data: JsonData, actor: str) -> None:
+    action = _action_of(peps, pep, data.get("action"))
     if action is not None and action.state == "open" and data.get("action_done"):
         peps.mark_done(action.id, actor=actor)
+
+
+def _manager_decided(session: Session, event: StepEvent, element: str, data: JsonData) -> None:
+    """What the manager decided on an escalation task, kept on its escalation for the dashboard
+    (only the overdue-PEP task offers a choice; the others a note of what the manager will do)."""
+    asked = element == Step.ESCALATE_OVERDUE_PEP
+    choice = dict(OVERDUE_PEP_DECISIONS).get(str(data.get("escalation_action") or "")) if asked else None
+    note = str(data.get("escalation_notes") or "").strip()
+    for task in event.closed_tasks:
+        if task.state == "completed":
+            Escalations(session).record_decision(task.id, decision=choice, note=note, by=event.actor, at=event.at)
 
 
 def _send_decided(session: Session, peps: PepService, pep: Pep, data: JsonData, actor: str) -> None:

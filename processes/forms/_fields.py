@@ -173,9 +173,8 @@ class Window:
     not_before_label: str = ""
 
 
-PAST = Window(years_before=2, years_after=1)
-"""Something that has happened, recently: within the last 2 years (and, for now, up to a year ahead: the
-process scenarios still record such dates a few days ahead of their clock)."""
+PAST = Window(years_before=2, years_after=0)
+"""Something that has happened, recently: today or within the last 2 years, never in the future."""
 MOVE = Window(years_before=1, years_after=2, not_before="date_of_birth",
               not_before_label="the child's date of birth")
 """A move or a start: not before the child was born, from a year ago to 2 years ahead."""

@@ -6,11 +6,16 @@ module declares no ``FORMS`` (only modules named after a process do).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._fields import AHEAD, blank, date, optional_text, required, text
+from ._fields import AHEAD, Window, blank, date, long_date, optional_text, required, text
+
+MEETING = Window(years_before=2, years_after=0, not_before="date_of_birth",
+                 not_before_label="the child's date of birth")
+"""The PEP meeting has happened: not in the future, not before the child's birth, within the last 2 years."""
 
 SEN_SUPPORT_STATUSES = [
     ("none", "No special educational needs identified"),
@@ -32,6 +37,14 @@ class ActionSchema(Schema):
     )
     due_date = date("Due by", "The date the action must be done by.", "Enter the date the action is due.",
                     invalid="Enter a real date.", window=AHEAD, called="Action due date")
+    owner_user = fields.String(
+        load_default="",
+        validate=validate.Length(max=100, error="Owner's username must be 100 characters or fewer."),
+        metadata={"label": "Owner's username (optional)",
+                  "hint": "If the owner uses this service (the designated teacher, the social worker or the "
+                          "virtual school head), their username: the follow-up of this action goes to them. "
+                          "Leave it blank and the social worker follows it up."},
+    )
 
 
 class PepSections(Schema):
@@ -39,6 +52,9 @@ class PepSections(Schema):
 
     revise_last_answers = True
     """A PEP the VSH returns comes back with the designated teacher's last answers filled in."""
+
+    meeting_date = date("Date of the PEP meeting", "The actions below are due on or after it.",
+                        "Enter the date of the PEP meeting.", invalid="Enter a real date.", window=MEETING)
 
     suspected_unidentified_sen = fields.Boolean(
         load_default=False,
@@ -64,15 +80,32 @@ class PepSections(Schema):
     )
 
     @validates_schema
+    def actions_due_after_the_meeting(self, data: dict[str, Any], **kwargs: Any) -> None:
+        meeting = data.get("meeting_date")
+        if not isinstance(meeting, dt.date):
+            return
+        late: dict[int, dict[str, list[str]]] = {}
+        for index, action in enumerate(data.get("actions") or []):
+            due = action.get("due_date") if isinstance(action, dict) else None
+            if isinstance(due, dt.date) and due < meeting:
+                late[index] = {"due_date": [f"Action {index + 1}'s due date must be on or after the meeting "
+                                            f"date, {long_date(meeting)}"]}
+        if late:
+            raise ValidationError({"actions": late})
+
+    @validates_schema
     def sen_concern_required_when_suspected(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("suspected_unidentified_sen") and blank(data.get("sen_concern")):
             raise ValidationError({"sen_concern": ["Describe the suspected special educational need."]})
 
 
 def sections_last(schema: type[PepSections]) -> type[PepSections]:
-    """Put the shared sections (SEN screening, then actions) after the stage's own fields on the form,
+    """Put the shared sections (SEN screening, then actions) after the stage's own fields on the form
+    (the meeting's date first of all),
     so the designated teacher records the child's education first and the actions that follow last."""
     shared = PepSections._declared_fields
+    first = {"meeting_date": schema._declared_fields["meeting_date"]}  # the meeting comes before what it records
     own = {name: f for name, f in schema._declared_fields.items() if name not in shared}
-    schema._declared_fields = {**own, **{name: schema._declared_fields[name] for name in shared}}
+    rest = {name: schema._declared_fields[name] for name in shared if name not in first}
+    schema._declared_fields = {**first, **own, **rest}
     return schema

@@ -4,16 +4,20 @@ One schema per user task, named after the task. Each field carries what a form
 renderer needs in ``metadata``: ``label``, ``hint``, ``multiline`` for long text and
 ``choices`` as ``(value, label)`` pairs. The loaded data is merged into the workflow
 data, so field names are the variable names BPMN expressions read: ``emergency``,
-``distance``, ``outcome``, ``place_offered``, ``ks4_decision``, ``dcs_decision`` and the
-sign-off's ``decision``. Names are chosen so that no form overwrites another's data
-(the escalation names its school ``direction_school_urn``, the sign-off its reason
-``sign_off_reason``): the records read the data at the end of the move.
+``distance``, ``outcome``, ``place_offered``, ``ks4_decision``, ``out_of_area_decision``,
+``dcs_decision`` and the sign-off's ``decision``. Names are chosen so that no form overwrites
+another's data (the escalation names its school ``direction_school_urn``, the sign-off its reason
+``sign_off_reason``): the records read the data at the end of the move, including the dates the
+notices of the placement were given (``school_notified_on``, ``iro_notified_on``, ``notice_sent_on``).
+The two out-of-area approvals share ``area_authority_notified``/``area_authority_notified_on``: a move
+asks for one of them at most.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -21,6 +25,7 @@ from ._fields import (
     MOVE,
     ONE_LINE,
     PAST,
+    Window,
     at_most,
     blank,
     choice,
@@ -29,6 +34,7 @@ from ._fields import (
     optional_text,
     plausible,
     required,
+    today,
     yes_no,
 )
 
@@ -69,6 +75,16 @@ SCHOOL_CHOICE_OUTCOMES = [
     ("stay_at_current_school", "The child stays at their current school"),
     ("change_school", "The child changes school"),
 ]
+NOTICE_METHODS = [
+    ("email", "Email (secure)"),
+    ("letter", "Letter"),
+    ("phone", "Phone"),
+    ("in_person", "In person"),
+]
+NO_PROVIDER = "no_provider"
+SCHOOL_NOTICE_METHODS = [*NOTICE_METHODS, (NO_PROVIDER, "Not needed: the child has no school or education provider")]
+NOT_FUTURE = Window(years_before=2, years_after=0)
+"""A notice that has been given: today at the latest, within the last 2 years."""
 ESCALATION_DECISIONS = [
     ("start_direction", "Start the direction procedure (or ask the ESFA for an academy)"),
     ("continue_negotiation", "Continue negotiating with the school for a short, stated time"),
@@ -113,7 +129,8 @@ class ConfirmCarePlacement(Schema):
     )
     distance = choice(
         DISTANCES, "Where the placement is",
-        "A placement at a distance needs the Director of Children's Services' approval (reg. 11).",
+        "Out of area needs a nominated officer's approval; at a distance, the Director of Children's "
+        "Services' approval (reg. 11).",
         "Say where the placement is.",
     )
     area_authority = fields.String(
@@ -263,32 +280,141 @@ class ApproveKs4Move(Schema):
                               "Give the reason for refusing the move.")
 
 
-class ApproveDistantPlacement(Schema):
-    """``approve_distant_placement`` (Director of Children's Services): reg. 11."""
+def _by_the_approval(value: dt.date) -> None:
+    """The area authority is told before the approval, so its date is not after the approval's: today."""
+    now = today()
+    if now is not None and value > now:
+        raise ValidationError("The date the area authority was notified must be today or earlier: it is "
+                              "notified before the placement is approved, and the approval is today")
+
+
+class OutOfAreaApproval(Schema):
+    """What both out-of-area approvals record (reg. 11): the area authority was notified before the approval.
+
+    Reg. 11 of the Care Planning, Placement and Case Review (England) Regulations 2010 (as amended in 2013):
+    a placement outside the council's area is approved by a nominated officer (the Director of Children's
+    Services for a distant one), and the authority where the child will live is notified before that
+    approval. ``decision_field`` names the subclass's decision.
+    """
+
+    decision_field: ClassVar[str]
+    reason_field: ClassVar[str]
+
+    area_authority_notified = yes_no(
+        "The area authority has been notified",
+        "The authority where the child will live must be notified before the placement is approved (reg. 11).",
+        "Say whether the area authority has been notified.",
+    )
+    area_authority_notified_on = fields.Date(
+        load_default=None,
+        allow_none=True,
+        validate=[_by_the_approval, plausible("The date the area authority was notified", Window(years_before=2))],
+        metadata={"label": "Date the area authority was notified",
+                  "hint": "Today or earlier: the notice comes before the approval."},
+    )
+
+    @validates_schema
+    def notified_before_approval(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get(self.decision_field) == "approve" and data.get("area_authority_notified") is False:
+            raise ValidationError({"area_authority_notified": [
+                "The area authority must be notified before an out-of-area placement is approved (reg. 11)."]})
+        if data.get("area_authority_notified") and data.get("area_authority_notified_on") is None:
+            raise ValidationError({"area_authority_notified_on": ["Enter the date the area authority was notified."]})
+        _refusal_needs_reason(data, self.decision_field, self.reason_field,
+                              "Give the reason for refusing the placement.")
+
+
+class ApproveOutOfAreaPlacement(OutOfAreaApproval):
+    """``approve_out_of_area_placement`` (nominated officer): reg. 11, a placement in an adjoining authority."""
+
+    decision_field = "out_of_area_decision"
+    reason_field = "out_of_area_refusal_reason"
+
+    out_of_area_decision = choice(APPROVAL_DECISIONS, "Decision", "",
+                                  "Choose whether to approve or refuse the placement.")
+    out_of_area_refusal_reason = optional_text("Reason", "Needed when refusing.")
+
+
+class ApproveDistantPlacement(OutOfAreaApproval):
+    """``approve_distant_placement`` (Director of Children's Services): reg. 11, a distant placement."""
+
+    decision_field = "dcs_decision"
+    reason_field = "dcs_refusal_reason"
 
     dcs_decision = choice(APPROVAL_DECISIONS, "Decision", "",
                           "Choose whether to approve or refuse the placement.")
     dcs_refusal_reason = optional_text("Reason", "Needed when refusing.")
 
+
+def _notice_date(label: str, message: str, hint: str) -> fields.Date:
+    return date(label, hint, message, window=NOT_FUTURE)
+
+
+def _who(label: str, hint: str, message: str) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=[validate.Regexp(r"\S", error=message), at_most(label, ONE_LINE)],
+        error_messages=required(message),
+        metadata={"label": label, "hint": hint},
+    )
+
+
+class NotifySchoolAndIro(Schema):
+    """``notify_school_and_iro`` (social worker): reg. 13(2)(h),(i), the school and the IRO are told.
+
+    Before the placement starts, or within 5 working days of its start in an emergency (reg. 13(3)).
+    A child with no school or education provider needs no school notice.
+    """
+
+    school_notice_method = choice(SCHOOL_NOTICE_METHODS, "How the school or education provider was told",
+                                  "The school or provider the child attends now.",
+                                  "Say how the school or education provider was told.")
+    school_notified_to = fields.String(
+        load_default="",
+        validate=at_most("Who at the school or provider", ONE_LINE),
+        metadata={"label": "Who at the school or provider",
+                  "hint": "For example the designated teacher or the headteacher."},
+    )
+    school_notified_on = fields.Date(
+        load_default=None,
+        allow_none=True,
+        validate=plausible("The date the school was told", NOT_FUTURE),
+        metadata={"label": "Date the school or provider was told", "hint": "Today or earlier."},
+    )
+    iro_notice_method = choice(NOTICE_METHODS, "How the IRO was told", "",
+                               "Say how the independent reviewing officer was told.")
+    iro_notified_to = _who("Independent reviewing officer (IRO)", "The child's IRO, by name.",
+                           "Enter the name of the independent reviewing officer who was told.")
+    iro_notified_on = _notice_date("Date the IRO was told", "Enter the date the IRO was told.", "Today or earlier.")
+
     @validates_schema
-    def refusal_needs_reason(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _refusal_needs_reason(data, "dcs_decision", "dcs_refusal_reason",
-                              "Give the reason for refusing the placement.")
+    def school_told_unless_none(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("school_notice_method") in (None, NO_PROVIDER):
+            return
+        errors = {}
+        if blank(data.get("school_notified_to")):
+            errors["school_notified_to"] = ["Say who at the school or education provider was told."]
+        if data.get("school_notified_on") is None:
+            errors["school_notified_on"] = ["Enter the date the school or education provider was told."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class SchoolIroNoticeOverdue(Schema):
+    """``school_iro_notice_overdue`` (manager): the school or the IRO was not told of the placement in time."""
+
+    school_iro_action_taken = narrative("What has been done", "Who tells the school and the IRO, and by when.",
+                                        "Record what has been done to tell the school and the IRO.")
 
 
 class NotifyAreaAuthority(Schema):
     """``notify_area_authority`` (social worker): the notice to the authority the child will live in."""
 
-    notice_sent_on = date("Notice sent on",
-                          "Before the placement starts; in an emergency within 5 working days of it.",
-                          "Enter the date the notice was sent.", window=PAST)
-    notified_to = fields.String(
-        required=True,
-        validate=[validate.Regexp(r"\S", error="Say who at the area authority was notified."),
-                  at_most("Sent to", ONE_LINE)],
-        error_messages=required("Say who at the area authority was notified."),
-        metadata={"label": "Sent to", "hint": "The team or officer at the area authority."},
-    )
+    notice_sent_on = _notice_date("Notice sent on", "Enter the date the notice was sent.",
+                                  "Before the placement starts; in an emergency within 5 working days of it.")
+    area_notice_method = choice(NOTICE_METHODS, "How it was sent", "", "Say how the area authority was told.")
+    notified_to = _who("Sent to", "The team or officer at the area authority.",
+                       "Say who at the area authority was notified.")
 
 
 class AreaNoticeOverdue(Schema):
@@ -318,7 +444,10 @@ FORMS = {
     "escalate_no_school_place": EscalateNoSchoolPlace,
     "record_vsh_views": RecordVshViews,
     "approve_ks4_move": ApproveKs4Move,
+    "approve_out_of_area_placement": ApproveOutOfAreaPlacement,
     "approve_distant_placement": ApproveDistantPlacement,
+    "notify_school_and_iro": NotifySchoolAndIro,
+    "school_iro_notice_overdue": SchoolIroNoticeOverdue,
     "notify_area_authority": NotifyAreaAuthority,
     "area_notice_overdue": AreaNoticeOverdue,
     "sign_off_move": SignOffMove,

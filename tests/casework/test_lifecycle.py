@@ -30,7 +30,7 @@ VIEWS = {"views": "The new school can meet his needs.", "supports_move": True}
 KS4_POINTS = {"childs_wishes_ascertained": True, "provision_meets_pep": True, "designated_teacher_consulted": True,
               "iro_consulted": True, "ks4_decision": "approve"}
 ACTION = {"description": "Book a maths tutor", "owner": "Ms Patel", "due_date": "2027-02-10"}
-SCHOOL_AGE = {"school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5,
+SCHOOL_AGE = {"meeting_date": "2026-07-01", "school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5,
               "exclusions_this_term": 0, "attainment_summary": "Working towards in maths.",
               "sen_support_status": "none", "pupil_premium_plus_spend": 300,
               "pupil_premium_plus_purpose": "Maths tutoring.", "targets": "Times tables to 12.", "actions": [ACTION]}
@@ -67,7 +67,7 @@ def test_a_ks4_move_goes_to_the_authoritys_nominated_officer_and_to_the_vsh_wher
     with pytest.raises(Forbidden):
         world.complete("C-2", "approve_ks4_move", KS4_POINTS, "no")
     world.complete("C-2", "approve_ks4_move", KS4_POINTS, "vsh")
-    assert world.open_tasks("C-2") == [("sign_off_move", "manager")]
+    assert world.open_tasks("C-2") == [("notify_school_and_iro", "social_worker")]  # reg. 13 notices, then sign-off
 
 
 def test_an_approved_move_records_the_placement_and_school_and_opens_a_new_pep_within_ten_working_days(
@@ -78,12 +78,15 @@ def test_an_approved_move_records_the_placement_and_school_and_opens_a_new_pep_w
     world.complete("C-1", "confirm_care_placement", CARE, "sw")
     world.complete("C-1", "discuss_school_choice", CHANGE, "sw")
     with pytest.raises(InvalidData) as unknown:
-        world.complete("C-1", "apply_for_school_place", {"school_urn": "999999", "application_date": "2026-12-02"},
+        world.complete("C-1", "apply_for_school_place", {"school_urn": "999999", "application_date": "2026-12-01"},
                        "sw")
     assert list(unknown.value.errors) == ["school_urn"]
-    world.complete("C-1", "apply_for_school_place", {"school_urn": "100003", "application_date": "2026-12-02"}, "sw")
+    world.complete("C-1", "apply_for_school_place", {"school_urn": "100003", "application_date": "2026-12-01"}, "sw")
     world.complete("C-1", "confirm_school_place", {"place_offered": True, "start_date": "2027-01-06"}, "sw")
     world.complete("C-1", "record_vsh_views", VIEWS, "vsh")
+    world.complete("C-1", "notify_school_and_iro", {
+        "school_notice_method": "email", "school_notified_to": "Designated teacher", "school_notified_on": "2026-12-01",
+        "iro_notice_method": "email", "iro_notified_to": "Sam Reed", "iro_notified_on": "2026-12-01"}, "sw")
     world.complete("C-1", "sign_off_move", {"decision": "approve"}, "manager")
     with world.session() as session:
         children = ChildService(session, world.clock)

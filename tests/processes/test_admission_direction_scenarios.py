@@ -61,7 +61,14 @@ def start(scenario: Scenario, requested_at: datetime = REQUESTED_AT, **overrides
     return scenario.start(PID, "C-1001", data)
 
 
+def on_day(scenario: Scenario, day: str) -> None:
+    """Move the clock on to 09:00 on ``day`` if it is not there yet: a step records what has happened."""
+    if at(day) > scenario.clock.now():
+        scenario.at(at(day))
+
+
 def consult(scenario: Scenario, iid: int, consulted_on: str) -> None:
+    on_day(scenario, consulted_on)
     scenario.complete(iid, "consult_admission_authority", {
         "consulted_on": consulted_on, "consultation_method": "email",
         "admission_authority_contact": "Chair of governors",
@@ -69,6 +76,7 @@ def consult(scenario: Scenario, iid: int, consulted_on: str) -> None:
 
 
 def serve(scenario: Scenario, iid: int, served_on: str) -> None:
+    on_day(scenario, served_on)
     scenario.complete(iid, "serve_direction_notice", {
         "served_on": served_on, "notice_to_admission_authority": True,
         "notice_to_headteacher": True, "notice_to_governing_body": True,
@@ -164,6 +172,7 @@ def test_notice_must_reach_all_three_and_the_referral_window_is_seven_calendar_d
         scenario: Scenario) -> None:
     iid = start(scenario)
     direct_to_serving(scenario, iid)
+    on_day(scenario, "2026-12-11")
     with pytest.raises(InvalidData) as refused:
         scenario.complete(iid, "serve_direction_notice", {
             "served_on": "2026-12-11", "notice_to_admission_authority": True, "notice_to_headteacher": True,
@@ -197,10 +206,12 @@ def test_a_school_that_agrees_during_the_representations_period_needs_no_directi
         scenario: Scenario, log: ReachedLog) -> None:
     iid = start(scenario)
     consult(scenario, iid, "2026-12-01")
+    on_day(scenario, "2026-12-02")
     scenario.complete(iid, "record_representations", {
         "representations_received_on": "2026-12-02", "school_agrees_to_admit": True,
     })
     assert scenario.open_tasks(iid) == [("confirm_child_on_roll", "admissions_officer")]
+    on_day(scenario, "2026-12-07")
     scenario.complete(iid, "confirm_child_on_roll", on_roll("2026-12-07"))
     assert scenario.status(iid) == "completed"
     assert "consider_representations" not in log.ids(iid)
@@ -224,6 +235,7 @@ def test_a_referral_upheld_by_the_adjudicator_puts_the_direction_in_force_on_the
     iid = start(scenario)
     direct_to_serving(scenario, iid)
     serve(scenario, iid, "2026-12-08")
+    on_day(scenario, "2026-12-10")
     scenario.complete(iid, "record_adjudicator_referral", {"referred_on": "2026-12-10"})
     assert scenario.open_tasks(iid) == [("record_adjudicator_decision", "admissions_officer")]
 
@@ -231,6 +243,7 @@ def test_a_referral_upheld_by_the_adjudicator_puts_the_direction_in_force_on_the
     assert scenario.open_tasks(iid) == [("record_adjudicator_decision", "admissions_officer")]
     assert "direction_in_force" not in log.ids(iid)
 
+    on_day(scenario, "2026-12-16")
     scenario.complete(iid, "record_adjudicator_decision", {
         "adjudicator_outcome": "upheld", "adjudicator_decided_on": "2026-12-16",
     })
@@ -244,7 +257,9 @@ def test_a_referral_not_upheld_asks_the_manager_who_can_send_the_officer_to_anot
     iid = start(scenario)
     direct_to_serving(scenario, iid)
     serve(scenario, iid, "2026-12-08")
+    on_day(scenario, "2026-12-10")
     scenario.complete(iid, "record_adjudicator_referral", {"referred_on": "2026-12-10"})
+    on_day(scenario, "2026-12-16")
     scenario.complete(iid, "record_adjudicator_decision", {
         "adjudicator_outcome": "not_upheld", "adjudicator_decided_on": "2026-12-16",
     })
@@ -262,6 +277,7 @@ def test_the_adjudicator_referral_reminds_the_manager_after_the_chase_period(sce
     iid = start(scenario)
     direct_to_serving(scenario, iid)
     serve(scenario, iid, "2026-12-08")
+    on_day(scenario, "2026-12-10")
     scenario.complete(iid, "record_adjudicator_referral", {"referred_on": "2026-12-10"})
     # Thursday 10 Dec + 5 working days = Thursday 17 Dec
     assert timer_due(scenario, iid, "adjudicator_decision_awaited") == at("2026-12-17", "00:00")
@@ -320,8 +336,10 @@ def test_an_academy_goes_to_the_esfa_and_a_direction_leads_to_the_child_on_roll(
     scenario.complete(iid, "request_esfa_direction", {"esfa_requested_on": "2026-12-01"})
     assert scenario.open_tasks(iid) == [("record_esfa_outcome", "admissions_officer")]
 
+    on_day(scenario, "2026-12-10")
     scenario.complete(iid, "record_esfa_outcome", {"esfa_outcome": "directed", "esfa_outcome_on": "2026-12-10"})
     assert scenario.open_tasks(iid) == [("confirm_child_on_roll", "admissions_officer")]
+    on_day(scenario, "2026-12-14")
     scenario.complete(iid, "confirm_child_on_roll", on_roll("2026-12-14"))
     assert scenario.status(iid) == "completed"
     assert "consult_admission_authority" not in log.ids(iid)
@@ -349,6 +367,7 @@ def test_an_overdue_esfa_outcome_escalates_after_twenty_working_days_not_countin
 def test_a_declined_esfa_request_goes_to_the_manager_who_may_close_it(scenario: Scenario, log: ReachedLog) -> None:
     iid = start(scenario, school_type="academy")
     scenario.complete(iid, "request_esfa_direction", {"esfa_requested_on": "2026-12-01"})
+    on_day(scenario, "2026-12-10")
     scenario.complete(iid, "record_esfa_outcome", {
         "esfa_outcome": "declined", "esfa_outcome_on": "2026-12-10", "notes": "Not in the child's interest.",
     })

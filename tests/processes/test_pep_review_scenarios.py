@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from marshmallow import ValidationError
 
 from casework.schoolyear import pep_stage
 from casework.terms import default_term_calendar
@@ -25,20 +26,21 @@ STAGE_TASKS = {
 ACTION = {"description": "Book a maths tutor", "owner": "Ms Patel, designated teacher", "due_date": "2026-12-10"}
 STAGE_FORMS: dict[str, dict[str, Any]] = {
     "early_years": {
-        "setting_name": "Little Acorns", "hours_attended": 15, "key_person": "Jo",
+        "meeting_date": "2026-11-30", "setting_name": "Little Acorns", "hours_attended": 15, "key_person": "Jo",
         "communication_and_language": "Two-word phrases.", "physical_development": "Climbs well.",
         "personal_social_emotional": "Settling.", "early_years_pupil_premium_use": "Speech group.",
         "targets": "Three-word phrases by spring.", "actions": [ACTION],
     },
     "school_age": {
-        "school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5,
+        "meeting_date": "2026-11-30", "school_name": "Riverside Primary", "school_year_group": 5,
+        "attendance_percent": 91.5,
         "exclusions_this_term": 0, "attainment_summary": "Working towards in maths.",
         "sen_support_status": "none", "pupil_premium_plus_spend": 300,
         "pupil_premium_plus_purpose": "Maths tutoring.", "targets": "Times tables to 12 by February.",
         "actions": [ACTION],
     },
     "post_16": {
-        "provider_name": "City College", "course": "Level 2 plumbing", "attendance_percent": 88,
+        "meeting_date": "2026-11-30", "provider_name": "City College", "course": "Level 2 plumbing", "attendance_percent": 88,
         "progress_summary": "On track.", "careers_advice": "Apprenticeship route in the pathway plan.",
         "bursary_16_19": True, "targets": "Pass unit 3.", "actions": [ACTION],
     },
@@ -164,7 +166,7 @@ def test_red_pep_returns_to_the_designated_teacher_with_the_reason_and_green_com
     end = seen["pep_complete"]
     assert (end["rag"], end["stage"], end["targets"]) == ("green", "school_age", "Times tables.")
     assert end["childs_views"] == VIEWS["childs_views"]
-    assert end["action_outcomes"] == [{**ACTION, "done": True, "notes": ""}]
+    assert end["action_outcomes"] == [{**ACTION, "number": 1, "done": True, "notes": ""}]
 
 
 def test_each_overdue_action_is_escalated_and_an_action_done_on_time_is_not(scenario: Any) -> None:
@@ -186,8 +188,8 @@ def test_each_overdue_action_is_escalated_and_an_action_done_on_time_is_not(scen
                                         ("escalate_overdue_action", "manager")]
     scenario.at(on_time_due + timedelta(days=7))
     assert open_ids(scenario, iid).count("escalate_overdue_action") == 1
-    complete_action_due(scenario, iid, late_due, {"action_done": True})
     scenario.complete(iid, "escalate_overdue_action", {"escalation_notes": "Chased the SALT service."})
+    complete_action_due(scenario, iid, late_due, {"action_done": True})
     assert scenario.status(iid) == "completed"
 
 
@@ -231,7 +233,7 @@ def test_suspected_sen_is_referred_at_once_and_the_six_week_decision_is_tracked(
     scenario.at(decision_due)
     assert ("escalate_send_decision_overdue", "manager") in scenario.open_tasks(iid)
     scenario.complete(iid, "send_decision", {"ehc_assessment_decision": "assess", "decided_on": "2027-01-13"})
-    scenario.complete(iid, "escalate_send_decision_overdue", {"escalation_notes": "Agreed with the SEND lead."})
+    # the decision resolves the cause: the manager's open escalation task closes with it
     assert scenario.status(iid) == "completed"
     end = seen["pep_complete"]
     assert (end["rag"], end["ehc_assessment_decision"], end["sen_referral_raised"]) == ("green", "assess", True)
@@ -288,3 +290,75 @@ def test_a_sen_concern_first_raised_when_revising_a_red_pep_is_referred_once(sce
     scenario.complete(iid, "quality_assure_pep", {"rag": "red", "return_reason": "Add an action for reading."})
     scenario.complete(iid, "complete_pep_school_age", {**STAGE_FORMS["school_age"], **concern})
     assert open_ids(scenario, iid).count("refer_to_send") == 1
+
+
+READING = {"description": "Weekly reading with the TA", "owner": "Ms Patel", "due_date": "2027-01-12"}
+READING_NAMED = "Weekly reading with the TA (owner Ms Patel, due 12 January 2027)"
+
+
+def follow_ups(scenario: Any, iid: int) -> list[tuple[str, str | None, str | None]]:
+    with scenario.service() as svc:
+        return sorted((t.title, t.role, t.assignee) for t in svc.instance_tasks(iid)
+                      if t.element_id == "confirm_action_done" and t.state == "open")
+
+
+def test_two_identical_actions_get_two_follow_ups_each_named_with_its_number_owner_and_due_date(scenario: Any) -> None:
+    scenario.deploy(PID)
+    iid = scenario.start(PID, "C-1001", start_data())
+    submit(scenario, iid, actions=[READING, READING])
+    scenario.complete(iid, "quality_assure_pep", {"rag": "green"})
+    assert follow_ups(scenario, iid) == [(f"Confirm action {n} was done: {READING_NAMED}", "social_worker", None)
+                                         for n in (1, 2)]
+    assert [a["number"] for a in scenario.data(iid)["actions"]] == [1, 2]
+    scenario.at(moment(date(2027, 1, 13)))  # both overdue: one manager task each, named apart
+    with scenario.service() as svc:
+        chases = sorted(t.title for t in svc.instance_tasks(iid)
+                        if t.element_id == "escalate_overdue_action" and t.state == "open")
+        [second] = [t for t in svc.instance_tasks(iid) if t.title.startswith("Confirm action 2")]
+        svc.complete(second.id, {"action_done": True}, scenario.actors["social_worker"])
+    assert chases == [f"PEP action {n} overdue: {READING_NAMED}" for n in (1, 2)]
+    # confirming action 2 closed its follow-up and the manager's task for it, not action 1's
+    with scenario.service() as svc:
+        still = sorted(t.title for t in svc.instance_tasks(iid) if t.state == "open")
+    assert still == [f"Confirm action 1 was done: {READING_NAMED}", f"PEP action 1 overdue: {READING_NAMED}"]
+
+
+def test_a_follow_up_goes_to_the_owning_user_in_the_role_the_records_found_for_them(scenario: Any) -> None:
+    scenario.facts.by_element["complete_pep_school_age"] = {
+        "action_owner_roles": {"designated_teacher-1": "designated_teacher"}}
+    scenario.deploy(PID)
+    iid = scenario.start(PID, "C-1001", start_data())
+    submit(scenario, iid, actions=[{**READING, "owner_user": "designated_teacher-1"}, READING])
+    scenario.complete(iid, "quality_assure_pep", {"rag": "green"})
+    assert follow_ups(scenario, iid) == [
+        (f"Confirm action 1 was done: {READING_NAMED}", "designated_teacher", "designated_teacher-1"),
+        (f"Confirm action 2 was done: {READING_NAMED}", "social_worker", None)]
+
+
+def test_signing_off_a_late_pep_closes_the_managers_overdue_pep_task(scenario: Any) -> None:
+    scenario.deploy(PID)
+    iid = scenario.start(PID, "C-1001", start_data())
+    scenario.at(moment(date(2026, 12, 11), 17))
+    assert ("escalate_overdue_pep", "manager") in scenario.open_tasks(iid)
+    submit(scenario, iid, actions=[READING])
+    scenario.complete(iid, "quality_assure_pep", {"rag": "green"})
+    assert scenario.open_tasks(iid) == [("confirm_action_done", "social_worker")]
+
+
+def test_an_action_due_before_the_meeting_is_refused_naming_the_action_and_the_meeting_date(scenario: Any) -> None:
+    from processes.forms.pep_review import CompleteSchoolAgePep  # loaded directly: no window of today
+
+    form = {**STAGE_FORMS["school_age"], "meeting_date": "2026-12-03",
+            "actions": [{**ACTION, "due_date": "2026-12-04"}, {**ACTION, "due_date": "2026-12-02"}]}
+    with pytest.raises(ValidationError) as refused:
+        CompleteSchoolAgePep().load(form)
+    assert refused.value.messages == {"actions": {1: {"due_date": [
+        "Action 2's due date must be on or after the meeting date, 3 December 2026"]}}}
+    scenario.deploy(PID)
+    iid = scenario.start(PID, "C-1001", start_data())
+    for meeting, reason in (("2026-12-02", "Date of the PEP meeting must be today or in the past"),
+                            ("2016-04-30", "Date of the PEP meeting must be on or after 1 May 2016 "
+                                           "(the child's date of birth)")):
+        with pytest.raises(InvalidData) as wrong:
+            scenario.complete(iid, "complete_pep_school_age", {**STAGE_FORMS["school_age"], "meeting_date": meeting})
+        assert wrong.value.errors == {"meeting_date": [reason]}

@@ -38,12 +38,28 @@ CHANGE = {"discussion_with_designated_teacher_held": True, "designated_teacher_n
           "childs_wishes_about_school": "Happy to move if she can join the football team.",
           "outcome": "change_school"}
 STAY = dict(CHANGE, outcome="stay_at_current_school", childs_wishes_about_school="Wants to stay.")
-APPLY = {"school_urn": "123456", "application_date": "2026-12-02"}
+APPLY = {"school_urn": "123456", "application_date": "2026-12-01"}
 OFFERED = {"place_offered": True, "start_date": "2027-01-06"}
 VIEWS = {"views": "Riverside can meet her needs; a tutor for the first half term.", "supports_move": True}
 APPROVE = {"decision": "approve"}
 KS4_POINTS = {"childs_wishes_ascertained": True, "provision_meets_pep": True, "designated_teacher_consulted": True,
               "iro_consulted": True}
+ADJOINING_CARE = dict(DISTANT_CARE, distance="out_of_area_adjoining", area_authority="Leeds City Council")
+AREA_NOTIFIED = {"area_authority_notified": True, "area_authority_notified_on": "2026-12-01"}
+DCS_APPROVES = dict(AREA_NOTIFIED, dcs_decision="approve")
+OFFICER_APPROVES = dict(AREA_NOTIFIED, out_of_area_decision="approve")
+NO = "nominated_officer"
+
+
+def school_and_iro(on: str = "2026-12-01") -> dict[str, Any]:
+    """The school and IRO notice form, both told on ``on``."""
+    return {"school_notice_method": "email", "school_notified_to": "Dana Price, designated teacher",
+            "school_notified_on": on, "iro_notice_method": "phone", "iro_notified_to": "Sam Reed",
+            "iro_notified_on": on}
+
+
+def area_notice(on: str = "2026-12-01") -> dict[str, Any]:
+    return {"notice_sent_on": on, "area_notice_method": "email", "notified_to": "LAC team"}
 
 
 class Reached:
@@ -111,6 +127,8 @@ def test_an_ordinary_move_arranges_both_branches_together_then_the_vsh_then_the_
     assert timer_due(scenario, iid, "vsh_views_due") == at("2026-12-09T09:00")  # 5 working days
 
     scenario.complete(iid, "record_vsh_views", VIEWS)
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW)]  # in area: no area steps
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
     assert scenario.open_tasks(iid) == [("sign_off_move", MGR)]
     scenario.complete(iid, "sign_off_move", APPROVE)
 
@@ -133,6 +151,7 @@ def test_a_child_who_stays_at_their_school_needs_no_application(scenario: Any) -
     assert "school_place_deadline" not in dict(scenario.timers(iid))
     scenario.complete(iid, "confirm_care_placement", CARE)
     scenario.complete(iid, "record_vsh_views", VIEWS)
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
     scenario.complete(iid, "sign_off_move", APPROVE)
     assert "apply_for_school_place" not in {element for _, element in scenario.history(iid)}
     assert reached.data["move_approved"]["school_changed"] is False
@@ -166,7 +185,7 @@ def test_an_emergency_move_confirms_the_care_placement_first_and_then_runs_the_e
     scenario.complete(iid, "discuss_school_choice", STAY)
     scenario.complete(iid, "record_vsh_views", VIEWS)
     # a Year 10 child, but emergency moves need no KS4 approval (reg. 10(2))
-    assert scenario.open_tasks(iid) == [("sign_off_move", MGR)]
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW)]
 
 
 def test_an_emergency_without_a_school_place_reaches_the_manager_on_the_limit_counted_from_the_move(
@@ -193,6 +212,8 @@ def test_a_ks4_move_needs_the_nominated_officer_before_sign_off(scenario: Any) -
                             dict(KS4_POINTS, iro_consulted=False, ks4_decision="approve"))
     assert fields == {"iro_consulted"}
     scenario.complete(iid, "approve_ks4_move", dict(KS4_POINTS, ks4_decision="approve"))
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW)]
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
     assert scenario.open_tasks(iid) == [("sign_off_move", MGR)]
     scenario.complete(iid, "sign_off_move", APPROVE)
     assert "move_approved" in reached.data
@@ -220,24 +241,23 @@ def test_a_refused_ks4_move_ends_refused_without_a_sign_off(scenario: Any) -> No
 # --- distant out-of-area placements (reg. 11) -------------------------------------------------------
 
 
-def test_a_distant_placement_needs_the_dcs_and_a_notice_to_the_area_authority_before_it_starts(
+def test_a_distant_placement_still_needs_the_dcs_after_the_area_authority_is_told_then_the_notices(
     scenario: Any,
 ) -> None:
     iid = begin(scenario)
     arrange(scenario, iid, care=DISTANT_CARE)
     scenario.complete(iid, "record_vsh_views", VIEWS)
-    assert scenario.open_tasks(iid) == [("approve_distant_placement", "dcs")]
-    scenario.complete(iid, "approve_distant_placement", {"dcs_decision": "approve"})
-    assert scenario.open_tasks(iid) == [("notify_area_authority", SW)]
-    assert scenario.task(iid, "notify_area_authority").due_at.replace(tzinfo=UTC) == at("2027-01-04T00:00")
-    scenario.complete(iid, "notify_area_authority", {"notice_sent_on": "2026-12-02", "notified_to": "LAC team"})
-    assert scenario.open_tasks(iid) == [("sign_off_move", MGR)]
-
-
-def test_an_adjoining_out_of_area_placement_needs_no_dcs_approval(scenario: Any) -> None:
-    iid = begin(scenario)
-    arrange(scenario, iid, care=dict(DISTANT_CARE, distance="out_of_area_adjoining"))
-    scenario.complete(iid, "record_vsh_views", VIEWS)
+    assert scenario.open_tasks(iid) == [("approve_distant_placement", "dcs")]  # not the nominated officer
+    assert refused_fields(scenario, iid, "approve_distant_placement",
+                          {"dcs_decision": "approve", "area_authority_notified": False}) == {"area_authority_notified"}
+    scenario.complete(iid, "approve_distant_placement", DCS_APPROVES)
+    # reg. 13: the area authority, the school and the IRO, each by the placement start date (Monday 4 January)
+    assert scenario.open_tasks(iid) == [("notify_area_authority", SW), ("notify_school_and_iro", SW)]
+    for task in ("notify_area_authority", "notify_school_and_iro"):
+        assert scenario.task(iid, task).due_at.replace(tzinfo=UTC) == at("2027-01-05T00:00"), task
+    scenario.complete(iid, "notify_area_authority", area_notice())
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW)]  # the sign-off waits for every notice
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
     assert scenario.open_tasks(iid) == [("sign_off_move", MGR)]
 
 
@@ -249,14 +269,15 @@ def test_a_late_emergency_notice_reaches_a_manager_after_five_working_days_not_c
                 move_proposed_at="2026-12-21T09:00:00+00:00")
     arrange(scenario, iid, care=dict(DISTANT_CARE, placement_start_date="2026-12-21"))
     scenario.complete(iid, "record_vsh_views", VIEWS)
-    scenario.complete(iid, "approve_distant_placement", {"dcs_decision": "approve"})
+    scenario.complete(iid, "approve_distant_placement", dict(DCS_APPROVES, area_authority_notified_on="2026-12-21"))
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro("2026-12-21"))
     # working days 22, 23, 24, 29, 30 December: the fifth ends at midnight on the 31st
     scenario.at(at("2026-12-30T23:59"))
     assert scenario.open_tasks(iid) == [("notify_area_authority", SW)]
     scenario.at(at("2026-12-31T00:00"))
     assert scenario.open_tasks(iid) == [("area_notice_overdue", MGR), ("notify_area_authority", SW)]
     scenario.complete(iid, "area_notice_overdue", {"action_taken": "Team manager phoned Cumbria today."})
-    scenario.complete(iid, "notify_area_authority", {"notice_sent_on": "2026-12-31", "notified_to": "LAC team"})
+    scenario.complete(iid, "notify_area_authority", area_notice("2026-12-31"))
     scenario.complete(iid, "sign_off_move", APPROVE)
     assert scenario.status(iid) == "completed"
 
@@ -266,9 +287,11 @@ def test_a_refused_distant_placement_ends_refused(scenario: Any) -> None:
     iid = begin(scenario)
     arrange(scenario, iid, care=DISTANT_CARE)
     scenario.complete(iid, "record_vsh_views", VIEWS)
-    scenario.complete(iid, "approve_distant_placement", {"dcs_decision": "refuse", "dcs_refusal_reason": "Too far."})
+    scenario.complete(iid, "approve_distant_placement", {"dcs_decision": "refuse", "dcs_refusal_reason": "Too far.",
+                                                         "area_authority_notified": False})
     assert scenario.status(iid) == "completed"
     assert "move_refused" in reached.data and "notify_area_authority" not in reached.data
+    assert scenario.open_tasks(iid) == [] and scenario.timers(iid) == []  # and no notice of a refused placement
 
 
 # --- the VSH's views and the sign-off ---------------------------------------------------------------
@@ -288,6 +311,7 @@ def test_a_refused_sign_off_needs_a_reason_and_ends_refused(scenario: Any) -> No
     iid = begin(scenario)
     arrange(scenario, iid)
     scenario.complete(iid, "record_vsh_views", VIEWS)
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
     assert refused_fields(scenario, iid, "sign_off_move", {"decision": "refuse"}) == {"sign_off_reason"}
     scenario.complete(iid, "sign_off_move", {"decision": "refuse", "sign_off_reason": "No school place yet."})
     assert scenario.status(iid) == "completed"
@@ -345,6 +369,7 @@ def test_a_refused_school_place_loops_back_to_another_application(scenario: Any)
     scenario.complete(iid, "confirm_school_place", OFFERED)
     scenario.complete(iid, "confirm_care_placement", CARE)
     scenario.complete(iid, "record_vsh_views", VIEWS)
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
     scenario.complete(iid, "sign_off_move", APPROVE)
     end = reached.data["move_approved"]
     assert (end["school_urn"], end["start_date"], end["place_offered"]) == ("222222", "2027-01-06", True)
@@ -364,3 +389,155 @@ def test_the_placement_cancelled_message_ends_the_move_and_closes_its_tasks_and_
     assert scenario.timers(iid) == []
     assert scenario.status(iid) == "completed"
     assert reached.data["move_cancelled"]["cancellation"] == {"reason": "The carers can keep her after all."}
+
+
+# --- reg. 11 approval of every out-of-area placement, and the reg. 13 notices -------------------------
+
+
+def test_an_adjoining_placement_needs_the_nominated_officer_who_cannot_approve_before_the_area_is_notified(
+    scenario: Any,
+) -> None:
+    reached = Reached(scenario)
+    iid = begin(scenario)
+    arrange(scenario, iid, care=ADJOINING_CARE)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    assert scenario.open_tasks(iid) == [("approve_out_of_area_placement", NO)]  # not the DCS: it adjoins
+    approve = {"out_of_area_decision": "approve"}
+    assert refused_fields(scenario, iid, "approve_out_of_area_placement",
+                          dict(approve, area_authority_notified=False)) == {"area_authority_notified"}
+    assert refused_fields(scenario, iid, "approve_out_of_area_placement",
+                          dict(approve, area_authority_notified=True)) == {"area_authority_notified_on"}
+    # Tuesday 1 December: a notice dated tomorrow is not a notice given before today's approval
+    assert refused_fields(scenario, iid, "approve_out_of_area_placement",
+                          dict(OFFICER_APPROVES, area_authority_notified_on="2026-12-02")) == {
+        "area_authority_notified_on"}
+    assert scenario.open_tasks(iid) == [("approve_out_of_area_placement", NO)]  # nothing was applied
+
+    scenario.complete(iid, "approve_out_of_area_placement", dict(OFFICER_APPROVES,
+                                                                 area_authority_notified_on="2026-11-30"))
+    assert reached.data["approve_out_of_area_placement"]["area_authority_notified_on"] == "2026-11-30"
+    assert scenario.open_tasks(iid) == [("notify_area_authority", SW), ("notify_school_and_iro", SW)]
+
+
+def test_a_refused_adjoining_placement_ends_refused_without_any_notice(scenario: Any) -> None:
+    reached = Reached(scenario)
+    iid = begin(scenario)
+    arrange(scenario, iid, care=ADJOINING_CARE)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    refusal = {"out_of_area_decision": "refuse", "area_authority_notified": False}
+    assert refused_fields(scenario, iid, "approve_out_of_area_placement", refusal) == {"out_of_area_refusal_reason"}
+    scenario.complete(iid, "approve_out_of_area_placement",
+                      dict(refusal, out_of_area_refusal_reason="A closer carer is available next week."))
+    assert scenario.status(iid) == "completed" and scenario.open_tasks(iid) == []
+    assert "move_refused" in reached.data and "notify_school_and_iro" not in reached.data
+
+
+def test_a_planned_placements_school_and_iro_notice_is_due_by_its_start_and_escalates_the_next_working_day(
+    scenario: Any,
+) -> None:
+    iid = begin(scenario)
+    arrange(scenario, iid)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW)]
+    # the placement starts on Monday 4 January 2027: due by that day, overdue from 00:00 on Tuesday 5 January
+    assert timer_due(scenario, iid, "school_iro_notice_due") == at("2027-01-05T00:00")
+    assert "area_notice_due" not in dict(scenario.timers(iid))
+    scenario.at(at("2027-01-04T23:59"))
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW)]
+    scenario.at(at("2027-01-05T00:00"))
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW), ("school_iro_notice_overdue", MGR)]
+    assert refused_fields(scenario, iid, "school_iro_notice_overdue", {"school_iro_action_taken": " "}) == {
+        "school_iro_action_taken"}
+    scenario.complete(iid, "school_iro_notice_overdue", {"school_iro_action_taken": "Asked the SW to email today."})
+    assert refused_fields(scenario, iid, "notify_school_and_iro", school_and_iro("2027-01-06")) == {
+        "school_notified_on", "iro_notified_on"}  # not in the future
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro("2027-01-05"))
+    scenario.complete(iid, "sign_off_move", APPROVE)
+    assert scenario.status(iid) == "completed"
+
+
+def test_an_emergency_placements_notices_are_due_within_five_working_days_across_christmas_and_new_year(
+    scenario: Any,
+) -> None:
+    # the child moved in an emergency on Thursday 24 December 2026; 25 and 28 December and 1 January are
+    # bank holidays: working days 29, 30, 31 December, 4 and 5 January, so due by Tuesday 5 January
+    scenario.at(at("2026-12-24T09:00"))
+    iid = begin(scenario, {"emergency": True, "planned_move_date": "2026-12-24"},
+                move_proposed_at="2026-12-24T09:00:00+00:00")
+    scenario.complete(iid, "confirm_care_placement", dict(ADJOINING_CARE, placement_start_date="2026-12-24"))
+    scenario.complete(iid, "discuss_school_choice", STAY)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    scenario.complete(iid, "approve_out_of_area_placement",
+                      dict(OFFICER_APPROVES, area_authority_notified_on="2026-12-24"))
+    for timer in ("school_iro_notice_due", "area_notice_due"):
+        assert timer_due(scenario, iid, timer) == at("2027-01-06T00:00"), timer
+    scenario.at(at("2027-01-05T23:59"))
+    assert scenario.open_tasks(iid) == [("notify_area_authority", SW), ("notify_school_and_iro", SW)]
+    scenario.at(at("2027-01-06T00:00"))
+    assert scenario.open_tasks(iid) == [
+        ("area_notice_overdue", MGR), ("notify_area_authority", SW), ("notify_school_and_iro", SW),
+        ("school_iro_notice_overdue", MGR),
+    ]
+
+
+def test_a_council_with_a_shorter_area_notice_limit_gets_the_area_escalation_first(scenario: Any) -> None:
+    scenario.at(at("2026-12-24T09:00"))
+    iid = begin(scenario, {"emergency": True, "planned_move_date": "2026-12-24"},
+                move_proposed_at="2026-12-24T09:00:00+00:00", area_notice_working_days=3)
+    scenario.complete(iid, "confirm_care_placement", dict(ADJOINING_CARE, placement_start_date="2026-12-24"))
+    scenario.complete(iid, "discuss_school_choice", STAY)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    scenario.complete(iid, "approve_out_of_area_placement",
+                      dict(OFFICER_APPROVES, area_authority_notified_on="2026-12-24"))
+    assert timer_due(scenario, iid, "area_notice_due") == at("2027-01-01T00:00")  # 29, 30, 31 December
+    assert timer_due(scenario, iid, "school_iro_notice_due") == at("2027-01-06T00:00")  # the law's 5, fixed
+
+
+def test_an_adjoining_placement_notifies_the_area_authority_by_its_start_or_a_manager_is_asked(
+    scenario: Any,
+) -> None:
+    reached = Reached(scenario)
+    iid = begin(scenario)
+    arrange(scenario, iid, care=ADJOINING_CARE)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    scenario.complete(iid, "approve_out_of_area_placement", OFFICER_APPROVES)
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
+    assert scenario.task(iid, "notify_area_authority").due_at.replace(tzinfo=UTC) == at("2027-01-05T00:00")
+    scenario.at(at("2027-01-04T23:59"))
+    assert scenario.open_tasks(iid) == [("notify_area_authority", SW)]
+    scenario.at(at("2027-01-05T00:00"))
+    assert scenario.open_tasks(iid) == [("area_notice_overdue", MGR), ("notify_area_authority", SW)]
+    scenario.complete(iid, "notify_area_authority", area_notice("2027-01-05"))
+    assert scenario.open_tasks(iid) == [("area_notice_overdue", MGR), ("sign_off_move", MGR)]
+    scenario.complete(iid, "sign_off_move", APPROVE)
+    end = reached.data["move_approved"]
+    assert (end["notice_sent_on"], end["school_notified_on"], end["iro_notified_on"]) == (
+        "2027-01-05", "2026-12-01", "2026-12-01")
+    assert end["area_authority_notified_on"] == "2026-12-01"
+
+
+def test_an_in_area_placement_needs_none_of_the_area_steps(scenario: Any) -> None:
+    reached = Reached(scenario)
+    iid = begin(scenario, date_of_birth=YEAR_10_DOB)
+    arrange(scenario, iid)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    scenario.complete(iid, "approve_ks4_move", dict(KS4_POINTS, ks4_decision="approve"))
+    assert scenario.open_tasks(iid) == [("notify_school_and_iro", SW)]
+    assert [element for element, _ in scenario.timers(iid)] == ["school_iro_notice_due"]
+    scenario.complete(iid, "notify_school_and_iro", school_and_iro())
+    scenario.complete(iid, "sign_off_move", APPROVE)
+    area_steps = {"approve_out_of_area_placement", "approve_distant_placement", "notify_area_authority",
+                  "area_notice_due", "area_notice_overdue"}
+    assert area_steps & set(reached.data) == set()
+    assert area_steps & {element for _, element in scenario.history(iid)} == set()
+    assert "move_approved" in reached.data
+
+
+def test_a_child_with_no_school_or_provider_needs_only_the_iro_told(scenario: Any) -> None:
+    iid = begin(scenario)
+    arrange(scenario, iid)
+    scenario.complete(iid, "record_vsh_views", VIEWS)
+    iro_only = dict(school_and_iro(), school_notice_method="no_provider", school_notified_to="",
+                    school_notified_on=None)
+    scenario.complete(iid, "notify_school_and_iro", iro_only)
+    assert scenario.open_tasks(iid) == [("sign_off_move", MGR)]

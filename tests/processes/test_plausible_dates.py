@@ -55,7 +55,9 @@ def test_a_school_start_in_1900_is_refused() -> None:
 
 def test_an_application_dated_2030_is_refused_and_one_last_week_passes() -> None:
     assert errors(ApplyForSchoolPlace(), {"application_date": "2030-01-01"}) == {
-        "application_date": ["Application date must be within 1 year of today"]}
+        "application_date": ["Application date must be today or in the past"]}
+    assert errors(ApplyForSchoolPlace(), {"application_date": "2026-12-02"}) == {  # tomorrow
+        "application_date": ["Application date must be today or in the past"]}
     assert errors(ApplyForSchoolPlace(), {"application_date": "2026-11-24"}) == {}
 
 

@@ -17,7 +17,7 @@ from .case_world import PASSWORD
 from .support import csrf_token
 from .support import login as sign_in
 
-SCHOOL_AGE = {"school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5,
+SCHOOL_AGE = {"meeting_date": "2026-11-30", "school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5,
               "exclusions_this_term": 0, "attainment_summary": "Working towards in maths.",
               "sen_support_status": "none", "pupil_premium_plus_spend": 300,
               "pupil_premium_plus_purpose": "Maths tutoring.", "targets": "Times tables to 12.",
@@ -242,6 +242,7 @@ def test_a_pep_returned_by_the_vsh_comes_back_to_the_teacher_with_their_last_ans
         assert f'name="actions-0-due_date-{part}" type="text" inputmode="numeric" value="{value}"' in page
     # sent back as shown, with only the targets changed, it is accepted
     form = {"csrf_token": csrf_token(page), "school_name": "Riverside Primary", "school_year_group": "5",
+            "meeting_date-day": "30", "meeting_date-month": "11", "meeting_date-year": "2026",
             "attendance_percent": "91.5", "exclusions_this_term": "0",
             "attainment_summary": "Working towards in maths.", "sen_support_status": "none",
             "pupil_premium_plus_spend": "300", "pupil_premium_plus_purpose": "Maths tutoring.",

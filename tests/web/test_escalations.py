@@ -171,3 +171,66 @@ def test_the_dashboard_pages_its_escalations_counts_them_all_and_leaves_out_anot
     assert "C-900" not in {e["child_ref"] for e in second["escalations"]} and "C-900" not in first
     kind = client.get("/escalations?kind=overdue_pep&page=2").text
     assert 'href="/escalations?kind=overdue_pep&amp;page=1" rel="prev"' in kind
+
+
+def test_the_dashboard_shows_what_the_manager_decided_and_resolved_ones_are_listed_under_resolved(
+    client: FlaskClient, world: World,
+) -> None:
+    with world.session() as session:
+        [pep] = session.scalars(select(Pep).where(Pep.kind == "initial"))
+        due_at = pep.due_at
+    assert due_at == moment("2026-12-05T00:00")  # due by Friday 4 December
+    world.at(due_at)
+    world.complete("C-1", "escalate_overdue_pep", {"escalation_action": "chase_school",
+                                                   "escalation_notes": "Called the school"}, "manager")
+    decided = "Chase the designated teacher and school — decided by Manager on 5 December 2026: ‘Called the school’"
+    login(client, "manager")
+    page = client.get("/escalations")
+    assert decided in page.text and "No open task" not in page.text
+    row = client.get("/escalations", headers=JSON).get_json()["escalations"][0]
+    assert (row["decision"], row["decision_note"], row["decided_by"], row["decided_by_name"]) == (
+        "Chase the designated teacher and school", "Called the school", "manager", "Manager")
+    assert datetime.fromisoformat(row["decided_at"]) == due_at and row["state"] == "open"
+    assert "There are no resolved escalations" in client.get("/escalations?state=resolved").text
+
+    with world.session() as session:
+        escalations = Escalations(session)
+        escalations.resolve(escalations.open_for_child("C-1"), due_at + timedelta(days=3), "vsh")
+    assert "There are no open escalations" in client.get("/escalations").text
+    resolved = client.get("/escalations?state=resolved&kind=overdue_pep")
+    assert resolved.status_code == 200
+    assert "1 resolved escalation" in resolved.text and decided in resolved.text
+    assert "Resolved on 8 December 2026" in resolved.text and "Ethan Walsh" in resolved.text
+    assert '<input type="hidden" name="state" value="resolved">' in resolved.text
+    body = client.get("/escalations?state=resolved", headers=JSON).get_json()
+    assert body["state"] == "resolved" and [r["child_ref"] for r in body["escalations"]] == ["C-1"]
+
+
+def test_resolved_escalations_are_paged_most_recently_resolved_first_within_the_readers_authority(
+    client: FlaskClient, world: World, clock: FrozenClock,
+) -> None:
+    with world.casework() as casework:
+        instance = casework.start_move("C-1", world.actors["sw"])
+        add_child(casework.session, clock, ref="C-900", first_name="Far", last_name="Away", la_code="936")
+        escalations = Escalations(casework.session)
+        for n, ref in enumerate(["C-1", "C-2", "C-3"] * 9 + ["C-900"]):
+            row = escalations.raise_for(rule=RULES[("pep_review", "escalate_overdue_pep")], child_ref=ref,
+                                        la_code="936" if ref == "C-900" else LA,
+                                        since=moment("2026-11-01T00:00"), raised_at=clock.now(),
+                                        process_id="pep_review", instance_id=instance.id, task_id=None, detail={})
+            escalations.resolve([row], moment("2026-11-02T00:00") + timedelta(hours=n), "system")
+    login(client, "manager")
+    first = client.get("/escalations?state=resolved", headers=JSON).get_json()
+    assert first["total"] == 27 and len(first["escalations"]) == 25
+    stamps = [datetime.fromisoformat(r["resolved_at"]) for r in first["escalations"]]
+    assert stamps == sorted(stamps, reverse=True) and stamps[0] == moment("2026-11-03T02:00")
+    assert first["next"] == "/escalations?state=resolved&page=2"
+    second = client.get(first["next"], headers=JSON).get_json()
+    assert len(second["escalations"]) == 2 and "C-900" not in {r["child_ref"] for r in second["escalations"]}
+
+
+def test_an_unknown_list_of_escalations_is_a_clear_400(client: FlaskClient, escalated: World) -> None:
+    login(client, "manager")
+    response = client.get("/escalations?state=archived")
+    assert response.status_code == 400
+    assert "There is no list of escalations called ‘archived’. Choose open or resolved." in response.text

@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -41,10 +42,12 @@ from .support import login as sign_in
 
 ROUTES = {
     "tasks.show": "task", "tasks.complete": "open task", "tasks.claim": "open task", "tasks.unclaim": "open task",
-    "instances.show": "instance", "children.show": "child", "children.start_move": "child",
+    "tasks.draft": "open task", "instances.show": "instance", "children.show": "child", "children.start_move": "child",
+    "peps.show": "pep", "peps.pdf": "pep",
+    "instances.diagram": "instance diagram", "timeline.show": "child timeline",
 }
 """Every route that takes a task, an instance or a child -> what it takes."""
-CASE_ARGUMENTS = frozenset({"task_id", "instance_id", "ref"})
+CASE_ARGUMENTS = frozenset({"task_id", "instance_id", "ref", "pep_id"})
 CHILD = "C-1"
 OWN = {"social_worker": "sw", "designated_teacher": "dt100001", "vsh": "vsh", "manager": "manager",
        "nominated_officer": "no", "dcs": "dcs", "admissions_officer": "admissions", "sen_officer": "send",
@@ -233,11 +236,11 @@ def check_instance_page(case: Case, role: str, reaches: bool, username: str, ins
         else:
             assert (f'href="/tasks/{task.id}"' in html) == reads_task(role, reaches, username, task), task.element_id
     own_entries = reaches and role in READERS[INSTANCE_READ_AS[process_id]]
-    assert ("instance started" in html) == own_entries
+    assert ("Process started" in html) == own_entries
     for element in ("pep_due", "confirm_care_placement"):  # a fired timer; a task claimed and released
         if element in READ_AS[process_id]:
             shown = reads_element(case, role, reaches, username, instance_id, element)
-            assert (f'<td class="govuk-table__cell">{element}</td>' in html) == shown, element
+            assert (f'data-element="{element}"' in html) == shown, element
     assert not any(action in html for action in ACTIONS)
 
 
@@ -253,6 +256,49 @@ def check_child_page(case: Case, role: str, reaches: bool, username: str, html: 
     assert ('govuk-tag--red">PEP overdue</strong>' in html) == ("education" in reads)
     [move] = [i for i, p in case.instances.items() if p == "placement_move"]
     assert ("See the placement move" in html) == reads_instance(case, role, reaches, username, move)
+
+
+def check_pep_document(case: Case, endpoint: str, role: str, reaches: bool, client: FlaskClient) -> None:
+    from casework.records import Child, Pep
+
+    with case.world.session() as session:
+        [pep_id] = session.scalars(select(Pep.id).join(Child, Child.id == Pep.child_id).where(Child.ref == CHILD))
+    readable = reaches and role in READERS["education"]
+    answer = client.get(f"/peps/{pep_id}" if endpoint == "peps.show" else f"/peps/{pep_id}.pdf")
+    assert answer.status_code == (200 if readable else 404)
+    if endpoint == "peps.show":
+        html = answer.text
+        for task in case.tasks:
+            kind = READ_AS[task.process_id][task.element_id]
+            shown = readable and task.process_id == "pep_review" and kind in ("education", "care") and (
+                role in READERS[kind]) and task.element_id != "refer_to_send"  # the referral's summary is not kept
+            assert (marker(task.element_id) in html) == (shown and task.state == "completed"), task.element_id
+
+
+def check_diagram(case: Case, role: str, reaches: bool, username: str, instance_id: int, body: Any) -> None:
+    """The diagram marks only the steps the reader reads: the path done, the open tasks, the timers."""
+    for task in case.of_instance(instance_id):
+        if task.state == "completed":
+            shown = reads_element(case, role, reaches, username, instance_id, task.element_id)
+            assert (task.element_id in body["completed"]) == shown, task.element_id
+        elif task.state == "open":
+            readable = reads_task(role, reaches, username, task)
+            assert (task.id in {t["task_id"] for t in body["current"]}) == readable, task.element_id
+    for timer in body["timers"]:
+        assert reads_element(case, role, reaches, username, instance_id, timer["id"]), timer["id"]
+    assert not any(marker(t.element_id) in str(body) for t in case.tasks)
+
+
+def check_timeline(case: Case, role: str, reaches: bool, username: str, html: str) -> None:
+    """Each kind of entry only for its readers; no answer of any step (the timeline shows none)."""
+    reads = {kind for kind, roles in READERS.items() if role in roles and reaches}
+    assert ('data-kind="pep"' in html) == ("education" in reads)
+    assert ('data-kind="placement"' in html) == ("care" in reads)
+    for instance_id, process_id in case.instances.items():
+        linked = f'href="/instances/{instance_id}"' in html
+        if process_id != "pep_review" or "education" not in reads:  # a PEP stands for its review
+            assert linked == reads_instance(case, role, reaches, username, instance_id), process_id
+    assert not any(marker(t.element_id) in html for t in case.tasks)
 
 
 def expected_refusal(case: Case, endpoint: str, role: str, reaches: bool, username: str,
@@ -293,6 +339,19 @@ def test_each_case_page_answers_each_role_as_the_need_to_know_tables_say(
             readable = reads_instance(case, role, reaches, username, instance_id)
             assert page.status_code == (200 if readable else 404), process_id
             check_instance_page(case, role, reaches, username, instance_id, page.text)
+    elif takes == "pep":  # the PEP document and its PDF: the child's education (web/peps.py)
+        check_pep_document(case, endpoint, role, reaches, client)
+    elif takes == "instance diagram":
+        for instance_id, process_id in case.instances.items():
+            answer = client.get(f"/instances/{instance_id}/diagram.json")
+            readable = reads_instance(case, role, reaches, username, instance_id)
+            assert answer.status_code == (200 if readable else 404), process_id
+            if readable:
+                check_diagram(case, role, reaches, username, instance_id, answer.json)
+    elif takes == "child timeline":
+        page = client.get(f"/children/{CHILD}/timeline")
+        assert page.status_code == (200 if reaches else 404)
+        check_timeline(case, role, reaches, username, page.text)
     elif endpoint == "children.show":
         page = client.get(f"/children/{CHILD}")
         assert page.status_code == (200 if reaches else 404)
@@ -305,7 +364,7 @@ def test_each_case_page_answers_each_role_as_the_need_to_know_tables_say(
             status = expected_refusal(case, endpoint, role, reaches, username, target)
             if status is None:
                 continue
-            suffix = {"tasks.complete": "", "tasks.claim": "/claim", "tasks.unclaim": "/unclaim"}
+            suffix = {"tasks.complete": "", "tasks.claim": "/claim", "tasks.unclaim": "/unclaim", "tasks.draft": "/draft"}
             url = f"/children/{CHILD}/moves" if target is None else f"/tasks/{target.id}{suffix[endpoint]}"
             answer = client.post(url, data={"csrf_token": token})
             assert answer.status_code == status, (url, answer.status_code)
@@ -323,7 +382,7 @@ def test_a_designated_teacher_who_is_a_social_worker_elsewhere_reads_the_school_
     [move] = [i for i, p in case.instances.items() if p == "placement_move"]
     history = client.get(f"/instances/{move}").text
     assert marker("discuss_school_choice") in history and marker("propose_move") not in history
-    assert "Wants to live near his school." not in history and "instance started" not in history
+    assert "Wants to live near his school." not in history and "Process started" not in history
     by_element = {t.element_id: t for t in case.tasks}
     school = client.get(f"/tasks/{by_element['apply_for_school_place'].id}").text
     assert marker("discuss_school_choice") in school and marker("propose_move") not in school

@@ -1,18 +1,28 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from casework.processes.pep_review import Step as PepStep
+from casework.records import Child, Pep
 from casework.users import UserService
 from engine.clock import FrozenClock
 from engine.db import unit_of_work
 from engine.models import AuditEvent, HumanTask, ProcessInstance
+from tests.casework.world import World
 from tests.hashing import FAST_HASHER
 
+from .case_world import PASSWORD as CASE_PASSWORD
+from .case_world import build_app, build_world
 from .support import CHILD, GOOD_MOVE, PASSWORD, csrf_token, login, post_form
+from .test_children import submit_initial_pep
 
 
 def _task(app: Flask, task_id: str) -> HumanTask:
@@ -124,7 +134,7 @@ def test_good_data_completes_the_task_and_the_audit_appears_on_the_instance_page
     )
     history = client.get(f"/instances/{started.id}")
     assert history.status_code == 200
-    assert "task completed" in history.text and "Carers moving to Leeds" in history.text
+    assert "Task completed" in history.text and "Carers moving to Leeds" in history.text
     assert "Record the virtual school head&#39;s views" in history.text  # the next open task
 
 
@@ -265,6 +275,193 @@ def test_an_instances_history_is_paged(app: Flask, client: FlaskClient, first_ta
         post_form(client, f"/tasks/{first_task_id}", f"/tasks/{first_task_id}/unclaim", {})
     first = client.get(f"/instances/{started.id}").text
     second = client.get(f"/instances/{started.id}?page=2").text
-    assert first.count("task claimed") + first.count("task unclaimed") >= 45
+    assert first.count("Task assigned to them") + first.count("Task unassigned") >= 45
     assert f'href="/instances/{started.id}?page=2" rel="next"' in first
-    assert "task unclaimed" in second and f'href="/instances/{started.id}?page=1" rel="prev"' in second
+    assert "Task unassigned" in second and f'href="/instances/{started.id}?page=1" rel="prev"' in second
+
+
+# -- drafts ---------------------------------------------------------------------------------------------------
+PARTIAL = {"reason": "Carers moving", "move_date-day": "31", "move_date-month": "2", "year_group": "nine",
+           "school_kind": "academy"}
+
+
+def _draft_events(app: Flask) -> list[AuditEvent]:
+    with app.extensions["vsw"].sessions() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == "draft_saved")))
+
+
+def test_the_task_form_offers_save_as_draft_next_to_save_and_complete(client: FlaskClient, first_task_id: str) -> None:
+    login(client, "sam")
+    page = client.get(f"/tasks/{first_task_id}").text
+    assert f'formaction="/tasks/{first_task_id}/draft">Save as draft</button>' in page
+    assert page.index("Save and complete") < page.index("Save as draft")
+
+
+def test_a_draft_keeps_partial_and_invalid_answers_assigns_the_task_and_completes_nothing(
+    app: Flask, client: FlaskClient, started: ProcessInstance, first_task_id: str
+) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    response = post_form(client, url, f"{url}/draft", {**PARTIAL, "not_a_field": "dropped"})
+    assert response.status_code == 302 and response.headers["Location"] == url
+    assert _task(app, first_task_id).assignee == "sam" and _task(app, first_task_id).state == "open"
+    assert _completed_events(app, started.id) == []
+    [saved] = _draft_events(app)
+    assert saved.actor == "sam" and saved.data is None  # that a draft was saved, never what it says
+    page = client.get(url).text
+    assert "Your draft of ‘Record the proposed move’ is saved" in page
+    assert "Draft saved at 9:00am on 1 December 2026" in page
+    assert ">Carers moving</textarea>" in page and 'value="31"' in page and 'value="nine"' in page
+    assert 'value="academy" checked' in page
+    assert "govuk-error-summary" not in page and "govuk-error-message" not in page
+
+
+def test_the_draft_is_there_after_signing_out_and_in_again(client: FlaskClient, first_task_id: str) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    post_form(client, url, f"{url}/draft", PARTIAL)
+    post_form(client, "/", "/logout", {})
+    assert client.get(url).status_code == 302
+    login(client, "sam")
+    page = client.get(url).text
+    assert "Draft saved at 9:00am on 1 December 2026" in page and ">Carers moving</textarea>" in page
+
+
+def test_another_user_does_not_see_the_draft_until_the_task_is_reassigned_to_them(
+    app: Flask, client: FlaskClient, first_task_id: str, clock: FrozenClock
+) -> None:
+    with unit_of_work(app.extensions["vsw"].sessions) as session:
+        UserService(session, clock, FAST_HASHER).add("sue", "Sue Social", "sue@la.example", PASSWORD,
+                                                     ["social_worker"], "LA-100")
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    post_form(client, url, f"{url}/draft", PARTIAL)
+    sue = app.test_client()
+    login(sue, "sue")
+    held = sue.get(url).text
+    assert "Carers moving" not in held and "Draft saved" not in held and "assigned to sam" in held
+    assert post_form(sue, url, f"{url}/draft", PARTIAL).status_code == 403  # held by sam: as completing is
+    post_form(client, url, f"{url}/unclaim", {})
+    released = sue.get(url).text
+    assert "Carers moving" not in released and "Draft saved" not in released
+    post_form(sue, url, f"{url}/claim", {})
+    mine_now = sue.get(url).text
+    assert "Draft saved at 9:00am on 1 December 2026 by sam" in mine_now and ">Carers moving</textarea>" in mine_now
+
+
+def test_only_someone_who_may_complete_the_task_may_save_a_draft_and_nothing_changes_otherwise(
+    app: Flask, client: FlaskClient, first_task_id: str
+) -> None:
+    login(client, "val")
+    url = f"/tasks/{first_task_id}"
+    assert post_form(client, url, f"{url}/draft", PARTIAL).status_code == 403
+    token = csrf_token(client.get("/").text)
+    assert client.post("/tasks/no-such-task/draft", data={"csrf_token": token}).status_code == 404
+    assert client.get(f"{url}/draft").status_code == 405
+    assert _task(app, first_task_id).assignee is None and _draft_events(app) == []
+
+
+def test_an_oversized_draft_is_413_with_a_clear_message_and_nothing_is_saved(
+    app: Flask, client: FlaskClient, first_task_id: str
+) -> None:
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    response = post_form(client, url, f"{url}/draft", {**PARTIAL, "reason": "x" * 100_001})
+    assert response.status_code == 413
+    assert "Your draft is too long to save" in response.text and "nothing was saved" in response.text
+    assert _task(app, first_task_id).assignee is None and _draft_events(app) == []
+
+
+def test_completing_the_task_deletes_its_draft(app: Flask, client: FlaskClient, first_task_id: str) -> None:
+    from engine.drafts import TaskDraft
+
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    post_form(client, url, f"{url}/draft", PARTIAL)
+    page = client.get(url).text
+    assert post_form(client, url, url, GOOD_MOVE).status_code == 302
+    assert "Draft saved" in page
+    with app.extensions["vsw"].sessions() as session:
+        assert session.get(TaskDraft, first_task_id) is None
+
+
+def test_a_completion_that_fails_validation_keeps_the_draft(app: Flask, client: FlaskClient, first_task_id: str) -> None:
+    from engine.drafts import TaskDraft
+
+    login(client, "sam")
+    url = f"/tasks/{first_task_id}"
+    post_form(client, url, f"{url}/draft", PARTIAL)
+    assert post_form(client, url, url, PARTIAL).status_code == 400
+    with app.extensions["vsw"].sessions() as session:
+        assert session.get(TaskDraft, first_task_id) is not None
+
+
+# -- the PEP form starts from the records and from last term's PEP -----------------------------------------------
+@pytest.fixture
+def ethan(factory: sessionmaker[Session], clock: FrozenClock) -> World:
+    """The casework world (tests/web/case_world.py): Ethan (C-1, Year 6 at Riverside Primary) has an open PEP."""
+    return build_world(factory, clock)
+
+
+@pytest.fixture
+def case_client(db_url: str, clock: FrozenClock, ethan: World) -> Iterator[FlaskClient]:
+    app = build_app(db_url, clock, ethan)
+    yield app.test_client()
+    app.extensions["vsw"].engine.dispose()
+
+
+def signed_off_pep(world: World, sections: dict[str, object]) -> None:
+    with world.session() as session:
+        child = session.scalars(select(Child).where(Child.ref == "C-1")).one()
+        session.add(Pep(child_id=child.id, kind="termly", academic_year="2025/26", term="summer", stage="school_age",
+                        status="complete", sections=json.dumps(sections), created_at=datetime(2026, 5, 1, tzinfo=UTC),
+                        completed_at=datetime(2026, 7, 20, 14, 0, tzinfo=UTC)))
+
+
+def _pep_page(client: FlaskClient, world: World) -> str:
+    assert login(client, "dt100001", CASE_PASSWORD).status_code == 302
+    return str(client.get(f"/tasks/{world.task('C-1', PepStep.COMPLETE_PEP_SCHOOL_AGE).id}").text)
+
+
+def test_the_pep_form_starts_with_the_school_and_year_group_from_the_childs_record(
+    case_client: FlaskClient, ethan: World
+) -> None:
+    page = _pep_page(case_client, ethan)
+    assert 'name="school_name" type="text" value="Riverside Primary"' in page
+    assert 'inputmode="numeric" spellcheck="false" value="6"' in page
+    assert "Some answers are filled in from the child's record" in page
+
+
+def test_the_pep_form_starts_from_last_terms_signed_off_pep_marked_but_not_its_actions(
+    case_client: FlaskClient, ethan: World
+) -> None:
+    signed_off_pep(ethan, {"attainment_summary": "Reading at the expected standard.", "school_year_group": 5,
+                           "targets": "Read a chapter book alone."})
+    page = _pep_page(case_client, ethan)
+    assert ("Started from the summer 2026 PEP, signed off on 20 July 2026: check and update each answer."
+            in page)
+    assert ">Reading at the expected standard.</textarea>" in page and ">Read a chapter book alone.</textarea>" in page
+    assert 'inputmode="numeric" spellcheck="false" value="6"' in page  # today's year group, not last term's
+    no_action = 'aria-describedby="actions-0-description-info actions-0-description-hint"></textarea>'
+    assert no_action in page  # its actions belong to that PEP: not carried
+
+
+def test_a_red_return_starts_from_the_teachers_last_answers_before_last_terms_pep(
+    case_client: FlaskClient, ethan: World
+) -> None:
+    signed_off_pep(ethan, {"attainment_summary": "Last term's words."})
+    submit_initial_pep(ethan, {"rag": "red", "return_reason": "Targets are not SMART."})
+    page = _pep_page(case_client, ethan)
+    assert "Your answers from last time are filled in" in page and "Started from" not in page
+    assert ">Working towards in maths.</textarea>" in page and "Last term&#39;s words." not in page
+
+
+def test_the_readers_draft_comes_before_last_terms_pep(case_client: FlaskClient, ethan: World) -> None:
+    signed_off_pep(ethan, {"attainment_summary": "Last term's words."})
+    url = f"/tasks/{ethan.task('C-1', PepStep.COMPLETE_PEP_SCHOOL_AGE).id}"
+    _pep_page(case_client, ethan)
+    post_form(case_client, url, f"{url}/draft", {"attainment_summary": "My own words.", "school_name": ""})
+    page = case_client.get(url).text
+    assert "Draft saved at 9:00am on 1 December 2026" in page and "Started from" not in page
+    assert ">My own words.</textarea>" in page and "Last term&#39;s words." not in page
+    assert 'name="school_name" type="text" value=""' in page  # cleared in the draft: stays cleared

@@ -92,6 +92,10 @@ _MOVE_END = [
     {"complete": "confirm_care_placement", "data": _CARE},
     {"complete": "record_vsh_views",
      "data": {"views": "Riverside can meet her needs; a tutor for the first half term.", "supports_move": True}},
+    {"complete": "notify_school_and_iro", "data": {
+        "school_notice_method": "email", "school_notified_to": "Dana Price, designated teacher",
+        "school_notified_on": "2026-12-15", "iro_notice_method": "phone", "iro_notified_to": "Sam Reed",
+        "iro_notified_on": "2026-12-15"}},
     {"complete": "sign_off_move", "data": {"decision": "approve"}},
 ]
 
@@ -111,7 +115,7 @@ _PEP_START = {
     "send_decision_weeks": 6, "action_escalation_working_days": 0,
 }
 _PEP_FORM = {
-    "school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5, "exclusions_this_term": 0,
+    "meeting_date": "2026-11-30", "school_name": "Riverside Primary", "school_year_group": 5, "attendance_percent": 91.5, "exclusions_this_term": 0,
     "attainment_summary": "Working towards in maths.", "sen_support_status": "none", "pupil_premium_plus_spend": 300,
     "pupil_premium_plus_purpose": "Maths tutoring.", "targets": "Times tables to 12 by February.",
     "actions": [_ACTION],
@@ -163,8 +167,8 @@ CASES: dict[str, Case] = {case.name: case for case in [
                  {"complete": "confirm_action_done", "due_at": "2026-12-21T00:00:00+00:00",
                   "data": {"action_done": True}}],
          then=[{"at": "2026-12-11T00:00:00+00:00"},
-               {"complete": "confirm_action_done", "data": {"action_done": True}},
-               {"complete": "escalate_overdue_action", "data": {"escalation_notes": "Chased the SALT service."}}]),
+               {"complete": "escalate_overdue_action", "data": {"escalation_notes": "Chased the SALT service."}},
+               {"complete": "confirm_action_done", "data": {"action_done": True}}]),
     Case("timers_waiting_for_the_start_timer", "a timer start event waiting for its date",
          "tests/engine/bpmn/timers.bpmn", "engine", {"begin_at": STARTED}, before=[],
          then=[{"at": "2026-12-02T09:00:00+00:00"}, {"at": "2026-12-04T09:00:00+00:00"},
