@@ -82,6 +82,9 @@ class Child(Base):
     social_worker: Mapped[str | None] = mapped_column(String(100), index=True)  # app_user.username
     school_urn: Mapped[str | None] = mapped_column(ForeignKey("school.urn"), index=True)
     current_placement_id: Mapped[int | None] = mapped_column(Integer)
+    left_care_on: Mapped[date | None] = mapped_column(Date)  # stays on the Virtual School's roll that year
+    sen_status: Mapped[str] = mapped_column(String(30), default="none", server_default="none")
+    """none | sen_support | ehc_plan | assessment_in_progress: the latest PEP's, or as recorded/imported."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -258,3 +261,4 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 
 from . import pep_versions as pep_versions  # noqa: E402  (its table joins the metadata with these)
+from . import school_data as school_data  # noqa: E402  (attendance, suspensions, attainment, EET)

@@ -74,6 +74,7 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(500), default="")  # comma-separated role ids
     la_code: Mapped[str] = mapped_column(String(10), index=True)
     school_urn: Mapped[str | None] = mapped_column(String(10), index=True)
+    team: Mapped[str | None] = mapped_column(String(100))  # a social work team, for the cohort's breakdowns
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
