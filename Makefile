@@ -54,7 +54,7 @@ assets:
 	cp node_modules/axe-core/LICENSE tests/web/vendor/axe-core.LICENSE
 	cp node_modules/axe-core/LICENSE-3RD-PARTY.txt tests/web/vendor/axe-core.LICENSE-3RD-PARTY.txt
 	mkdir -p web/static/vendor/bpmn-js
-	cp node_modules/bpmn-js/dist/bpmn-viewer.production.min.js web/static/vendor/bpmn-js/bpmn-viewer.production.min.js
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js web/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js
 	cp node_modules/bpmn-js/dist/assets/diagram-js.css web/static/vendor/bpmn-js/diagram-js.css
 	cp node_modules/bpmn-js/dist/assets/bpmn-js.css web/static/vendor/bpmn-js/bpmn-js.css
 	cp node_modules/bpmn-js/LICENSE web/static/vendor/bpmn-js/LICENSE

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, jsonify, render_template
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from casework.children import child_names
 from engine.audit import Entries
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 
@@ -93,6 +94,7 @@ def show(instance_id: int) -> str:
     return render_template(
         "instances/instance.html",
         instance=instance,
+        child_name=child_names(db(), [instance.business_key]).get(instance.business_key),
         process_name=readable.definition.name,
         partial=readable.only is not None,
         open_tasks=readable.open_tasks,

@@ -142,3 +142,10 @@ def test_the_diagram_follows_need_to_know_a_teacher_sees_the_school_side_and_str
         assert client.get(f"/instances/{move}").status_code == 404
     assert client_for(app, "sw").get("/instances/424242/diagram.json").status_code == 404
     assert app.test_client().get(f"/instances/{move}/diagram.json").status_code in (302, 401)
+
+
+def test_the_instance_page_names_the_child_and_links_to_their_record(app: Flask, world: World) -> None:
+    move = propose_move(world)
+    html = client_for(app, "sw").get(f"/instances/{move}").text
+    assert '<span class="govuk-caption-l">Ethan Walsh (C-1)</span>' in html
+    assert '<a class="govuk-link" href="/children/C-1">Ethan Walsh</a> (C-1)' in html

@@ -22,6 +22,20 @@
     });
   }
 
+  // Readable text for the case as it is now: zoom in on the first open task (the whole process stays
+  // a drag away: the navigated viewer pans by dragging and zooms with Ctrl and the mouse wheel).
+  function focus(viewer, data) {
+    var canvas = viewer.get("canvas");
+    var registry = viewer.get("elementRegistry");
+    var first = (data.current || []).map(function (entry) {
+      return registry.get(typeof entry === "string" ? entry : entry.id);
+    }).filter(Boolean)[0];
+    if (first && canvas.zoom() < 0.8 && typeof canvas.scrollToElement === "function") {
+      canvas.zoom(0.9);
+      canvas.scrollToElement(first, { top: 120, left: 160, right: 160, bottom: 120 });
+    }
+  }
+
   fetch(container.getAttribute("data-diagram-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (response) {
       if (!response.ok) {
@@ -33,8 +47,10 @@
       container.textContent = "";
       var viewer = new window.BpmnJS({ container: container });
       return viewer.importXML(data.xml).then(function () {
-        viewer.get("canvas").zoom("fit-viewport");
+        var canvas = viewer.get("canvas");
+        canvas.zoom("fit-viewport");
         mark(viewer, data);
+        focus(viewer, data);
         container.classList.add("vsw-diagram--drawn");
       });
     })
