@@ -58,6 +58,15 @@ assets:
 	cp node_modules/bpmn-js/dist/assets/diagram-js.css web/static/vendor/bpmn-js/diagram-js.css
 	cp node_modules/bpmn-js/dist/assets/bpmn-js.css web/static/vendor/bpmn-js/bpmn-js.css
 	cp node_modules/bpmn-js/LICENSE web/static/vendor/bpmn-js/LICENSE
+	mkdir -p web/static/vendor/chartjs
+	cp node_modules/chart.js/dist/chart.umd.js web/static/vendor/chartjs/chart.umd.js
+	cp node_modules/chart.js/LICENSE.md web/static/vendor/chartjs/LICENSE
+	cp node_modules/@kurkle/color/LICENSE.md web/static/vendor/chartjs/kurkle-color.LICENSE  # bundled in chart.umd.js
+	# MOJ Frontend (filter layout, sortable table look): its CSS asks for images at /assets/images/; the copy
+	# asks for them beside it. The npm package has no LICENSE file: web/static/vendor/moj/LICENSE is upstream's (MIT).
+	mkdir -p web/static/vendor/moj/images
+	sed 's#/assets/images/#images/#g' node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css > web/static/vendor/moj/moj-frontend.min.css
+	cp node_modules/@ministryofjustice/frontend/moj/assets/images/icon-tag-remove-cross.svg node_modules/@ministryofjustice/frontend/moj/assets/images/icon-tag-remove-cross-white.svg web/static/vendor/moj/images/
 
 clean:
 	rm -rf $(VENV) vsw-demo.db* .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -22,6 +22,7 @@ from engine.service import WorkflowService
 from processes import PROCESS_DIR
 
 from .children import ChildService
+from .demo_cohort import load_demo_cohort
 from .demo_peps import progress_demo_peps
 from .escalations import Escalation
 from .lifecycle import Casework
@@ -178,7 +179,9 @@ def load_demo(session: Session, clock: Clock, runtime: Runtime, school_place_lim
             [proposal] = [t for t in workflows.instance_tasks(instance.id) if t.state == "open"]
             workflows.complete(proposal.id, PROPOSAL, actor)
     progress_demo_peps(session, clock, runtime)  # one PEP waits for the VSH's rating, one was returned
-    return DemoSummary(users=len(STAFF), instances=started, children=added, peps=peps)
+    cohort = load_demo_cohort(session, clock, hasher, password=DEMO_PASSWORD)  # the mid-size authority's roll
+    return DemoSummary(users=len(STAFF) + cohort.users, instances=started, children=added + cohort.children,
+                       peps=peps + cohort.peps)
 
 
 def _birthday(today: date, age: int) -> date:

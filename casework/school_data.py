@@ -19,6 +19,9 @@ from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base
+from processes.forms._attainment import EET_STATUSES as EET_STATUSES
+from processes.forms._attainment import SUBJECTS as SUBJECTS
+from processes.forms._attainment import TEACHER_ASSESSMENTS as TEACHER_ASSESSMENTS
 
 ATTENDANCE_SOURCES = ("import", "pep", "manual")
 SUSPENSION_KINDS = ("suspension", "permanent_exclusion")
@@ -44,23 +47,7 @@ EXCLUSION_REASONS: list[tuple[str, str]] = [
 ]
 # Termly teacher assessments against age-related expectations, and the GCSE grades at key stage 4.
 ASSESSMENT_KINDS = ("teacher_assessment", "gcse_working_at", "gcse_target", "ks_result")
-TEACHER_ASSESSMENTS: list[tuple[str, str]] = [
-    ("below", "Working below the expected standard"),
-    ("towards", "Working towards the expected standard"),
-    ("expected", "Working at the expected standard"),
-    ("greater_depth", "Working above the expected standard (greater depth)"),
-]
-SUBJECTS: list[tuple[str, str]] = [
-    ("reading", "Reading"), ("writing", "Writing"), ("maths", "Maths"), ("english", "English"),
-    ("gld", "EYFS good level of development"),
-]
-EET_STATUSES: list[tuple[str, str]] = [
-    ("education", "In education"),
-    ("employment", "In employment (with training)"),
-    ("training", "In training or an apprenticeship"),
-    ("neet", "Not in education, employment or training (NEET)"),
-    ("unknown", "Not known"),
-]
+# TEACHER_ASSESSMENTS, SUBJECTS, EET_STATUSES: one list each, shared with the PEP forms (imported above).
 
 
 class AttendanceRecord(Base):

@@ -159,6 +159,18 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
     app.register_blueprint(incidents.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(peps.bp)
+    from . import cohort
+
+    app.register_blueprint(cohort.bp)
+    from . import roll
+
+    app.register_blueprint(roll.bp)
+    from . import attainment_imports
+
+    app.register_blueprint(attainment_imports.bp)
+    from . import imports
+
+    imports.init_app(app)  # attendance and suspensions: the blueprint and its upload size
     app.context_processor(notices.nav_context)
     auth.init_app(app)
 

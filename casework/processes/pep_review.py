@@ -32,6 +32,7 @@ from engine.contracts import JsonData, OpenedTask, StepEvent, TaskRef
 from engine.errors import InvalidData
 from processes.forms.pep_review import CONTRIBUTION_TASKS, OVERDUE_PEP_DECISIONS, SECTIONS
 
+from .. import attainment
 from ..access import reach
 from ..escalations import Escalations, Rule
 from ..peps import SEND_DECISION_WEEKS, PepService
@@ -153,6 +154,8 @@ class PepReview(ProcessGlue):
                             and isinstance(v, str | int | float | bool)}
                 if sections and pep.status in ("not_started", "in_progress", "returned"):
                     peps.update_sections(pep.id, sections, event.actor)
+                if element in STAGE_TASKS:  # attainment, SEN and EET status (docs/cohort.md)
+                    attainment.record_pep(session, pep, data, event.at)
             elif element == Step.RECORD_SUBMISSION and pep.status in ("in_progress", "returned"):
                 peps.submit(pep.id, event.actor)
             elif element == Step.QUALITY_ASSURE_PEP:

@@ -102,10 +102,18 @@ class PepSections(Schema):
 def sections_last(schema: type[PepSections]) -> type[PepSections]:
     """Put the shared sections (SEN screening, then actions) after the stage's own fields on the form
     (the meeting's date first of all),
-    so the designated teacher records the child's education first and the actions that follow last."""
+    so the designated teacher records the child's education first and the actions that follow last.
+    A stage may mix in more fields (:mod:`processes.forms._attainment`): they follow the stage's own field
+    named by its ``measures_after`` (by default they come last of the stage's own fields)."""
     shared = PepSections._declared_fields
     first = {"meeting_date": schema._declared_fields["meeting_date"]}  # the meeting comes before what it records
-    own = {name: f for name, f in schema._declared_fields.items() if name not in shared}
+    mixed = {name for base in schema.__mro__[1:] if base is not PepSections
+             for name in getattr(base, "_declared_fields", {})} - shared.keys()
+    body = [name for name in schema._declared_fields if name not in shared and name not in mixed]
+    anchor = getattr(schema, "measures_after", None)
+    at = body.index(anchor) + 1 if anchor in body else len(body)
+    names = [*body[:at], *(n for n in schema._declared_fields if n in mixed), *body[at:]]
+    own = {name: schema._declared_fields[name] for name in names}
     rest = {name: schema._declared_fields[name] for name in shared if name not in first}
     schema._declared_fields = {**first, **own, **rest}
     return schema

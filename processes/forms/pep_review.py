@@ -14,6 +14,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ._attainment import Post16Attainment, SchoolAgeAttainment
 from ._fields import PAST, blank, choice, date, money, optional_text, percentage, required, text, yes_no
 from ._pep_sections import SEN_SUPPORT_STATUSES, PepSections, sections_last
 
@@ -64,8 +65,13 @@ class CompleteEarlyYearsPep(PepSections):
 
 
 @sections_last
-class CompleteSchoolAgePep(PepSections):
-    """``complete_pep_school_age`` (designated teacher): Reception to Year 11 (and Year 12-13 in school)."""
+class CompleteSchoolAgePep(PepSections, SchoolAgeAttainment):
+    """``complete_pep_school_age`` (designated teacher): Reception to Year 11 (and Year 12-13 in school).
+
+    With the termly teacher assessments against target, or the GCSE grades at key stage 4
+    (:class:`processes.forms._attainment.SchoolAgeAttainment`), after the attainment summary."""
+
+    measures_after = "attainment_summary"
 
     school_name = text("School", "The school the child attends.", "Enter the school's name.", max_length=200)
     school_year_group = fields.Integer(
@@ -100,8 +106,11 @@ class CompleteSchoolAgePep(PepSections):
 
 
 @sections_last
-class CompletePost16Pep(PepSections):
-    """``complete_pep_post_16`` (designated teacher / provider lead): a young person of 16-18."""
+class CompletePost16Pep(PepSections, Post16Attainment):
+    """``complete_pep_post_16`` (designated teacher / provider lead): a young person of 16-18, with their
+    education, employment or training status (``eet_status``) after the progress summary."""
+
+    measures_after = "progress_summary"
 
     provider_name = text("Education or training provider", "College, sixth form, apprenticeship or training.",
                          "Enter the provider's name.", max_length=200)

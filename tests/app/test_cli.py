@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import signal
 import sys
 import time
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli import main
+from casework.records import Pep
 from casework.users import User, UserService
 from engine.clock import FrozenClock
 from engine.db import make_engine, session_factory, unit_of_work
@@ -203,10 +205,14 @@ def test_the_cli_uses_the_database_the_settings_name(tmp_path: Path, monkeypatch
 def test_demo_loads_staff_and_placement_moves_once(cli: CliRunner, db_url: str) -> None:
     first = cli.invoke(main, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
-    assert "13 staff, 7 new children, 7 new PEPs, 3 new placement moves" in first.output
+    # the named demo's 13 staff, 7 children and 7 PEPs, and the generated cohort's 20 social workers and
+    # 600 children with their PEP records (how many depends on the day: casework/demo_cohort.py)
+    loaded = re.search(r"33 staff, 607 new children, (\d+) new PEPs, 3 new placement moves", first.output)
+    assert loaded, first.output
     second = cli.invoke(main, ["demo", "--no-serve"])
     assert "0 new children, 0 new PEPs, 0 new placement moves; escalations open: 1." in second.output
-    assert count(db_url, User) == 13
+    assert count(db_url, User) == 33
+    assert count(db_url, Pep) == int(loaded.group(1))
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
@@ -232,7 +238,7 @@ def test_the_demo_records_every_childs_care_placement_and_escalates_the_overdue_
     try:
         with session_factory(engine)() as session:
             children = session.scalars(select(Child)).all()
-            assert len(children) == 7 and all(c.current_placement_id is not None for c in children)
+            assert len(children) == 607 and all(c.current_placement_id is not None for c in children)
             [escalation] = session.scalars(select(Escalation)).all()
             assert (escalation.kind, escalation.child_ref, escalation.state) == ("overdue_pep", "C-1007", "open")
             manager_tasks = session.scalars(select(HumanTask.business_key).where(

@@ -43,7 +43,7 @@ from .support import login as sign_in
 ROUTES = {
     "tasks.show": "task", "tasks.complete": "open task", "tasks.claim": "open task", "tasks.unclaim": "open task",
     "tasks.draft": "open task", "instances.show": "instance", "children.show": "child", "children.start_move": "child",
-    "peps.show": "pep", "peps.pdf": "pep",
+    "peps.show": "pep", "peps.pdf": "pep", "imports.new_suspension": "child suspension form",
     "instances.diagram": "instance diagram", "timeline.show": "child timeline",
 }
 """Every route that takes a task, an instance or a child -> what it takes."""
@@ -352,6 +352,10 @@ def test_each_case_page_answers_each_role_as_the_need_to_know_tables_say(
         page = client.get(f"/children/{CHILD}/timeline")
         assert page.status_code == (200 if reaches else 404)
         check_timeline(case, role, reaches, username, page.text)
+    elif takes == "child suspension form":  # the child's designated teacher, social worker or the VSH
+        page = client.get(f"/children/{CHILD}/suspensions/new")
+        recorder = role in ("designated_teacher", "social_worker", "vsh")
+        assert page.status_code == (404 if not reaches else 200 if recorder else 403)
     elif endpoint == "children.show":
         page = client.get(f"/children/{CHILD}")
         assert page.status_code == (200 if reaches else 404)
