@@ -165,7 +165,11 @@ def load_average() -> str:
         return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+LOCAL_POSTGRESQL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
 def main() -> None:
+    os.environ.setdefault("VSW_BENCH_DATABASE_URL", LOCAL_POSTGRESQL)  # the issue measures PostgreSQL
     print(f"CPUs: {os.cpu_count()}; {load_average()}", flush=True)
     results: dict[str, dict[str, list[float]]] = {}
     for label, size in SIZES:
