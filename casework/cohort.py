@@ -152,12 +152,13 @@ def _escalations(session: Session, visible: ColumnElement[bool], as_of: date,
 
 def _no_school(session: Session, visible: ColumnElement[bool], as_of: date) -> NoSchool:
     """Only the children without a school place are read (a handful), for how long each has been without."""
-    last_at_school = (select(AttendanceRecord.child_id, func.max(AttendanceRecord.period_end).label("last"))
-                      .where(AttendanceRecord.school_urn.is_not(None), AttendanceRecord.period_end <= as_of)
-                      .group_by(AttendanceRecord.child_id).subquery())
+    # correlated, so only those children's attendance is read (by its child_id index), never the whole table
+    last_at_school = (select(func.max(AttendanceRecord.period_end))
+                      .where(AttendanceRecord.child_id == Child.id, AttendanceRecord.school_urn.is_not(None),
+                             AttendanceRecord.period_end <= as_of)
+                      .correlate(Child).scalar_subquery())
     rows = session.execute(
-        select(Child.looked_after_since, last_at_school.c.last)
-        .outerjoin(last_at_school, last_at_school.c.child_id == Child.id)
+        select(Child.looked_after_since, last_at_school)
         .where(visible, on_roll(as_of), Child.school_urn.is_(None))).all()
     days = sorted((as_of - max(since, last or since)).days for since, last in rows)
     if not days:
