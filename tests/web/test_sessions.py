@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -232,8 +232,9 @@ def test_only_an_administrator_may_list_users_or_sign_them_out(app: Flask) -> No
 
 
 def test_vsw_user_sign_out_ends_every_session_of_a_user_on_every_process(
-    app: Flask, second_app: Flask, db_url: str, monkeypatch: pytest.MonkeyPatch
+    app: Flask, second_app: Flask, db_url: str, monkeypatch: pytest.MonkeyPatch, clock: FrozenClock
 ) -> None:
+    clock.set(datetime.now(UTC))  # the CLI reads the system clock: sessions opened now are still open to it
     leaver = [signed_in_browser(app, "sam"), signed_in_browser(second_app, "sam")]
     colleague = signed_in_browser(app, "val")
     monkeypatch.setenv("DATABASE_URL", db_url)
