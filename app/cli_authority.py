@@ -77,3 +77,14 @@ def register(main: click.Group, one_line_errors: CommandDecorator,
                 rows = load_default_term_dates(session, la_code)
         click.echo(f"Term dates for {la_code}: {rows} rows. Restart the web and scheduler processes to use them.")
 
+
+    @authority.command("refresh-attendance")
+    @click.option("--la", "la_code", required=True)
+    @one_line_errors
+    def refresh_attendance(la_code: str) -> None:
+        """Sum the authority's attendance records per term again (after upgrading to 0015; see docs/cohort.md)."""
+        from casework.attendance_summary import refresh
+
+        with unit_of_work(factory()) as session:
+            rows = refresh(session, la_code)
+        click.echo(f"Attendance of {la_code} summed per term: {rows} rows.")

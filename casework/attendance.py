@@ -15,6 +15,8 @@ bulk statements, never a query per row.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.errors import InvalidData
 
+from . import attendance_summary
 from .children import ChildService
 from .csv_import import (
     URN,
@@ -113,6 +116,7 @@ def record(session: Session, clock: Clock, ref: str, actor: str, **values: Any) 
     row.source, row.recorded_at = "manual", now
     session.add(row)
     session.flush()
+    attendance_summary.refresh(session, child.la_code, [child.id])
     audit_change(session, now, actor, "attendance.recorded", ref,
                  {"period_start": values["period_start"], "period_end": values["period_end"]})
     return row
@@ -170,21 +174,23 @@ def preview(session: Session, la_code: str, text: str, today: date) -> ImportPre
             wanted[key] = {"child_id": child_id, **values}
     if not result.ok or not wanted:
         return result
-    _compare(session, la_code, wanted, result)
+    _compare(session, la_code, wanted, first_line, result)
     return result
 
 
 def _compare(session: Session, la_code: str, wanted: dict[tuple[int, date, date], dict[str, Any]],
-             result: ImportPreview) -> None:
+             lines: dict[tuple[int, date, date], int], result: ImportPreview) -> None:
     """Sort the file's periods into new, changed and unchanged against what is recorded (one query)."""
     first = min(k[1] for k in wanted)
-    last = max(k[1] for k in wanted)
+    last = max(k[2] for k in wanted)
     columns = [AttendanceRecord.id, AttendanceRecord.child_id, AttendanceRecord.period_start,
                AttendanceRecord.period_end, *(getattr(AttendanceRecord, n) for n in COUNTS),
                AttendanceRecord.school_urn]
-    query = (select(*columns).join(Child, Child.id == AttendanceRecord.child_id)
-             .where(Child.la_code == la_code, AttendanceRecord.period_start.between(first, last)))
+    query = (select(*columns).join(Child, Child.id == AttendanceRecord.child_id)  # every period the file's touch
+             .where(Child.la_code == la_code, AttendanceRecord.period_start <= last,
+                    AttendanceRecord.period_end >= first))
     recorded = {(r.child_id, r.period_start, r.period_end): r for r in session.execute(query)}
+    _overlaps(wanted, recorded, lines, result)
     for key, values in wanted.items():
         old = recorded.get(key)
         if old is None:
@@ -193,6 +199,35 @@ def _compare(session: Session, la_code: str, wanted: dict[tuple[int, date, date]
             result.unchanged += 1
         else:
             result.replace.append({"id": old.id, **values})
+
+
+def _overlaps(wanted: Collection[tuple[int, date, date]], recorded: Collection[tuple[int, date, date]],
+              lines: dict[tuple[int, date, date], int], result: ImportPreview) -> None:
+    """A period sharing a day with another of the same child's (in the file, or recorded and not replaced by
+    the file) would count those days twice: an error on the file's line, naming the other period."""
+    periods: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for child_id, start, end in {*wanted, *recorded}:
+        periods[child_id].append((start, end))
+    for child_id, spans in periods.items():
+        spans.sort()
+        widest: tuple[int, date, date] | None = None  # of the periods so far, the one ending last
+        for start, end in spans:
+            here = (child_id, start, end)
+            if widest is not None and start <= widest[2]:
+                _clash(here, widest, lines, result)
+            if widest is None or end > widest[2]:
+                widest = here
+
+
+def _clash(one: tuple[int, date, date], other: tuple[int, date, date], lines: dict[tuple[int, date, date], int],
+           result: ImportPreview) -> None:
+    if one not in lines and other not in lines:
+        return  # both recorded before this file: not the file's to correct
+    if one not in lines or (other in lines and lines[other] > lines[one]):
+        one, other = other, one  # the error goes on the file's (later) line
+    where = f"on line {lines[other]}" if other in lines else "already recorded"
+    result.error(lines[one], "period_start", f"The period {other[1].isoformat()} to {other[2].isoformat()} {where} "
+                                             "shares days with this one: each day may be counted once")
 
 
 def apply(session: Session, clock: Clock, la_code: str, text: str, actor: str) -> ImportPreview:
@@ -207,6 +242,7 @@ def apply(session: Session, clock: Clock, la_code: str, text: str, actor: str) -
         session.execute(update(AttendanceRecord), [{**v, "source": "import", "recorded_at": now}
                                                    for v in result.replace])
     session.flush()
+    attendance_summary.refresh(session, la_code, {int(v["child_id"]) for v in (*result.add, *result.replace)})
     audit_change(session, now, actor, "attendance.imported", None,
                  {"la_code": la_code, "rows": result.rows, "added": len(result.add),
                   "replaced": len(result.replace), "unchanged": result.unchanged})

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from engine.access import Actor
 
-from .cohort_figures import BREAKDOWNS, Figures, Group, grouped, trend_totals
+from .cohort_figures import BREAKDOWNS, Figures, Group, grouped
 from .cohort_period import Period, parse_period, trend_terms
 from .cohort_sql import KEY_STAGES, on_roll
+from .cohort_trend import trend_totals
 from .escalations import Escalation
 from .need_to_know import EDUCATION, ESCALATION_READ_AS, READERS, categories_read_by
 from .processes import KINDS
@@ -97,7 +98,7 @@ def dashboard(session: Session, visible: ColumnElement[bool], period: Period | s
         for name, _ in BREAKDOWNS
     }
     terms = trend_terms(session, authority, chosen, today)
-    others = trend_totals(session, visible, [t for t in terms if t != chosen], today, escalation_kinds)
+    others = trend_totals(session, visible, [t for t in terms if t != chosen], today)
     trend = [(term, total if term == chosen else others.pop(0)) for term in terms]
     as_of = chosen.as_of(today)
     return Dashboard(chosen, as_of, total, breakdowns, trend,

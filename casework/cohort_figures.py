@@ -1,7 +1,7 @@
 """The dashboard's figures: the facts of casework/cohort_sql.py summed, in total and by each breakdown.
 
 All the breakdowns of a period come from ONE query (a ``UNION ALL`` of ``GROUP BY``s over the facts as a
-common table expression); the trend is one more query (``trend_totals``). Definitions: docs/cohort.md, "The dashboard".
+common table expression); the trend is one more query (casework/cohort_trend.py). Definitions: docs/cohort.md, "The dashboard".
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, String, cast, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from .cohort_period import Period
-from .cohort_sql import SUMMED, TREND_SUMMED, facts
+from .cohort_sql import SUMMED, facts
 
 BREAKDOWNS: list[tuple[str, str]] = [
     ("key_stage", "Key stage"), ("school", "School"), ("social_worker", "Social worker"), ("team", "Team"),
@@ -58,11 +58,8 @@ class Figures:
 
     @classmethod
     def of(cls, row: Any) -> Figures:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = row.get(f.name) or 0
-            values[f.name] = float(raw) if f.name == "suspension_days" else int(raw)
-        return cls(**values)
+        values = {name: int(row.get(name) or 0) for name in _COUNTS}
+        return cls(suspension_days=float(row.get("suspension_days") or 0), **values)
 
     @property
     def attendance_percent(self) -> float | None:
@@ -87,6 +84,9 @@ class Figures:
     @property
     def rated(self) -> int:
         return self.rag_red + self.rag_amber + self.rag_green
+
+
+_COUNTS = tuple(f.name for f in fields(Figures) if f.name != "suspension_days")
 
 
 @dataclass(frozen=True)
@@ -121,18 +121,3 @@ def grouped(session: Session, visible: ColumnElement[bool], period: Period, toda
         else:
             groups[str(row["dimension"])].append((row["value"], figures))
     return total, groups
-
-
-def trend_totals(session: Session, visible: ColumnElement[bool], periods: list[Period], today: date,
-                 escalation_kinds: Collection[str] | None = None) -> list[Figures]:
-    """The trend's columns (TREND_SUMMED) for each period, in one query (a ``UNION ALL`` of one slim
-    sum per period); the breakdowns' figures of those terms are not counted (zero)."""
-    if not periods:
-        return []
-    parts = []
-    for index, period in enumerate(periods):
-        cohort = facts(visible, period, today, escalation_kinds, slim=True).subquery(f"term_{index}")
-        parts.append(select(literal(index).label("term_index"),
-                            *(func.sum(getattr(cohort.c, name)).label(name) for name in TREND_SUMMED)))
-    found = {int(row["term_index"]): Figures.of(row) for row in session.execute(union_all(*parts)).mappings()}
-    return [found.get(i, Figures()) for i in range(len(periods))]

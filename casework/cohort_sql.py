@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Label,
     Select,
     and_,
     case,
@@ -28,10 +29,11 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from . import roll
 from . import roll_columns as rc
+from .attendance_summary import AttendanceSummary, summed_in
 from .cohort_period import Period
 from .escalations import Escalation
 from .records import Child, Pep, Placement
-from .school_data import AttendanceRecord, EetStatus, Suspension
+from .school_data import EetStatus, Suspension
 from .schoolyear import academic_year_start
 from .users import User
 
@@ -76,11 +78,11 @@ def day_end(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def _zero(column: ColumnElement[int] | ColumnElement[float] | None) -> ColumnElement[int]:
+def zero(column: ColumnElement[int] | ColumnElement[float] | None) -> ColumnElement[int]:
     return func.coalesce(column, 0)
 
 
@@ -89,37 +91,43 @@ def area(distance: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnEle
     return case((distance == "in_area", "in"), (distance.is_not(None), "out"), else_="unknown")
 
 
+def pep_sums(in_period: ColumnElement[bool], termly: ColumnElement[bool],
+             signed_off: ColumnElement[bool]) -> list[Label[Any]]:
+    """A child's PEP counts in a period: initial PEPs due in it (``in_period``: due then) and done on time,
+    termly PEPs of its terms (``termly``) due and done, and the RAG ratings of those signed off in it."""
+    return [
+        func.sum(flag(and_(Pep.kind == "initial", in_period))).label("initial_due"),
+        func.sum(flag(and_(Pep.kind == "initial", in_period, Pep.status == "complete",
+                            Pep.completed_at <= Pep.due_at))).label("initial_on_time"),
+        func.sum(flag(termly)).label("termly_due"),
+        func.sum(flag(and_(termly, Pep.status == "complete"))).label("termly_done"),
+        *(func.sum(flag(and_(signed_off, Pep.rag == rag))).label(f"rag_{rag}") for rag in ("red", "amber", "green")),
+    ]
+
+
 def facts(visible: ColumnElement[bool], period: Period, today: date,
-          escalation_kinds: Collection[str] | None = None, *, slim: bool = False) -> Select[*tuple[Any, ...]]:
-    """One row per child the viewer may see who is on the roll on the period's as-of day. ``slim``: only
-    the columns of the trend (TREND_SUMMED), without the breakdowns' joins (a term of the trend)."""
+          escalation_kinds: Collection[str] | None = None) -> Select[*tuple[Any, ...]]:
+    """One row per child the viewer may see who is on the roll on the period's as-of day."""
     as_of = period.as_of(today)
     start, end = period.starts_on, period.ends_on
-    attendance = (
-        select(AttendanceRecord.child_id.label("child_id"),
-               func.sum(AttendanceRecord.possible_sessions).label("possible"),
-               func.sum(AttendanceRecord.attended_sessions).label("attended"))
-        .where(AttendanceRecord.period_start >= start, AttendanceRecord.period_start <= end)
-        .group_by(AttendanceRecord.child_id).subquery("att"))
+    attendance = (  # summed per term on write (casework/attendance_summary.py): a row or four a child
+        select(AttendanceSummary.child_id.label("child_id"),
+               func.sum(AttendanceSummary.possible_sessions).label("possible"),
+               func.sum(AttendanceSummary.attended_sessions).label("attended"))
+        .where(summed_in(period.starts_on, period.academic_year, period.term is None))
+        .group_by(AttendanceSummary.child_id).subquery("att"))
     suspensions = (
         select(Suspension.child_id.label("child_id"),
-               func.sum(_flag(Suspension.kind == "suspension")).label("suspensions"),
+               func.sum(flag(Suspension.kind == "suspension")).label("suspensions"),
                func.sum(case((Suspension.kind == "suspension", Suspension.days), else_=0.0)).label("days"),
-               func.sum(_flag(Suspension.kind == "permanent_exclusion")).label("exclusions"))
+               func.sum(flag(Suspension.kind == "permanent_exclusion")).label("exclusions"))
         .where(Suspension.starts_on >= start, Suspension.starts_on <= end)
         .group_by(Suspension.child_id).subquery("susp"))
     in_period = Pep.due_at.between(day_start(start), day_end(end))
     signed_off = and_(Pep.status == "complete", Pep.completed_at.between(day_start(start), day_end(end)))
     termly = and_(Pep.kind == "termly", Pep.academic_year == period.academic_year, Pep.term.in_(period.terms))
     peps = (
-        select(Pep.child_id.label("child_id"),
-               func.sum(_flag(and_(Pep.kind == "initial", in_period))).label("initial_due"),
-               func.sum(_flag(and_(Pep.kind == "initial", in_period, Pep.status == "complete",
-                                   Pep.completed_at <= Pep.due_at))).label("initial_on_time"),
-               func.sum(_flag(termly)).label("termly_due"),
-               func.sum(_flag(and_(termly, Pep.status == "complete"))).label("termly_done"),
-               *(func.sum(_flag(and_(signed_off, Pep.rag == rag))).label(f"rag_{rag}")
-                 for rag in ("red", "amber", "green")))
+        select(Pep.child_id.label("child_id"), *pep_sums(in_period, termly, signed_off))
         .where(or_(in_period, termly, signed_off))
         .group_by(Pep.child_id).subquery("peps"))
     open_escalations = select(Escalation.child_ref.label("child_ref"), func.count().label("escalations")).where(
@@ -128,6 +136,10 @@ def facts(visible: ColumnElement[bool], period: Period, today: date,
         open_escalations = open_escalations.where(Escalation.kind.in_(sorted(escalation_kinds)))
     escalations = open_escalations.group_by(Escalation.child_ref).subquery("esc")
     placement = aliased(Placement)
+    current = (  # each child's placement on the as-of day (started, not ended), as one grouped scan
+        select(Placement.child_id.label("child_id"), func.max(Placement.id).label("placement_id"))
+        .where(Placement.starts_on <= as_of, or_(Placement.ends_on.is_(None), Placement.ends_on > as_of))
+        .group_by(Placement.child_id).subquery("current_placement"))
     worker = aliased(User)
     latest = aliased(EetStatus)
     latest_day = (select(func.max(latest.recorded_on))
@@ -135,34 +147,32 @@ def facts(visible: ColumnElement[bool], period: Period, today: date,
     neet_now = exists().where(EetStatus.child_id == Child.id, EetStatus.status == "neet",
                               EetStatus.recorded_on == latest_day).correlate(Child)
     aged_16_17 = and_(aged_at_least(NEET_AGES[0], as_of), ~aged_at_least(NEET_AGES[1] + 1, as_of))
-    possible, attended = _zero(attendance.c.possible), _zero(attendance.c.attended)
+    possible, attended = zero(attendance.c.possible), zero(attendance.c.attended)
     missed = possible - attended
     where = area(placement.distance)
     core = [
         literal(1, Integer).label("children"),
-        _flag(possible > 0).label("with_attendance"),
+        flag(possible > 0).label("with_attendance"),
         possible.label("possible"),
         attended.label("attended"),
-        _flag(and_(possible > 0, missed * 10 >= possible)).label("persistent"),
-        _flag(and_(possible > 0, missed * 2 >= possible)).label("severe"),
-        _flag(_zero(suspensions.c.suspensions) > 0).label("suspended"),
-        _zero(suspensions.c.days).label("suspension_days"),
-        _flag(_zero(suspensions.c.exclusions) > 0).label("excluded"),
-        _zero(peps.c.initial_due).label("initial_due"),
-        _zero(peps.c.initial_on_time).label("initial_on_time"),
-        _zero(peps.c.termly_due).label("termly_due"),
-        _zero(peps.c.termly_done).label("termly_done"),
-        _zero(peps.c.rag_red).label("rag_red"),
-        _zero(peps.c.rag_amber).label("rag_amber"),
-        _zero(peps.c.rag_green).label("rag_green"),
+        flag(and_(possible > 0, missed * 10 >= possible)).label("persistent"),
+        flag(and_(possible > 0, missed * 2 >= possible)).label("severe"),
+        flag(zero(suspensions.c.suspensions) > 0).label("suspended"),
+        zero(suspensions.c.days).label("suspension_days"),
+        flag(zero(suspensions.c.exclusions) > 0).label("excluded"),
+        zero(peps.c.initial_due).label("initial_due"),
+        zero(peps.c.initial_on_time).label("initial_on_time"),
+        zero(peps.c.termly_due).label("termly_due"),
+        zero(peps.c.termly_done).label("termly_done"),
+        zero(peps.c.rag_red).label("rag_red"),
+        zero(peps.c.rag_amber).label("rag_amber"),
+        zero(peps.c.rag_green).label("rag_green"),
     ]
     joined = (select(*core).select_from(Child)
               .outerjoin(attendance, attendance.c.child_id == Child.id)
               .outerjoin(suspensions, suspensions.c.child_id == Child.id)
               .outerjoin(peps, peps.c.child_id == Child.id)
               .where(visible, on_roll(as_of)))
-    if slim:
-        return joined
     return (
         joined.add_columns(
             Child.id.label("child_id"),
@@ -171,15 +181,16 @@ def facts(visible: ColumnElement[bool], period: Period, today: date,
             Child.social_worker.label("social_worker"),
             worker.team.label("team"),
             where.label("area"),
-            _flag(Child.school_urn.is_(None)).label("no_school"),
-            _flag(where == "out").label("out_of_area"),
-            _flag(Child.sen_status == "sen_support").label("sen_support"),
-            _flag(Child.sen_status == "ehc_plan").label("ehcp"),
-            _flag(aged_16_17).label("aged_16_17"),
-            _flag(and_(aged_16_17, neet_now)).label("neet"),
-            _zero(escalations.c.escalations).label("escalations"),
+            flag(Child.school_urn.is_(None)).label("no_school"),
+            flag(where == "out").label("out_of_area"),
+            flag(Child.sen_status == "sen_support").label("sen_support"),
+            flag(Child.sen_status == "ehc_plan").label("ehcp"),
+            flag(aged_16_17).label("aged_16_17"),
+            flag(and_(aged_16_17, neet_now)).label("neet"),
+            zero(escalations.c.escalations).label("escalations"),
         )
-        .outerjoin(placement, placement.id == rc.current_placement_id(as_of))
+        .outerjoin(current, current.c.child_id == Child.id)
+        .outerjoin(placement, placement.id == current.c.placement_id)
         .outerjoin(worker, worker.username == Child.social_worker)
         .outerjoin(escalations, escalations.c.child_ref == Child.ref)
     )
@@ -188,7 +199,7 @@ def facts(visible: ColumnElement[bool], period: Period, today: date,
 TREND_SUMMED = ("children", "with_attendance", "possible", "attended", "persistent", "severe", "suspended",
                 "suspension_days", "excluded", "initial_due", "initial_on_time", "termly_due", "termly_done",
                 "rag_red", "rag_amber", "rag_green")
-"""The columns of a slim :func:`facts` (a term of the trend)."""
+"""The columns the trend sums for each term (casework/cohort_trend.py)."""
 SUMMED = ("children", "with_attendance", "possible", "attended", "persistent", "severe", "suspended",
           "suspension_days", "excluded", "no_school", "out_of_area", "sen_support", "ehcp", "aged_16_17", "neet",
           "initial_due", "initial_on_time", "termly_due", "termly_done", "rag_red", "rag_amber", "rag_green",

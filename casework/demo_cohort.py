@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 
+from . import attendance_summary
 from .lifecycle import end_of_day
 from .records import Child, Pep, Placement, School
 from .rules import calendar_for, termly_review_due_on
@@ -71,7 +72,7 @@ class Cohort:
     size: int = 600
     seed: int = SEED
     weeks: int = 104
-    every_week: bool = False  # the benchmark's: a row for every week of every child with a school, holidays too
+    every_week: bool = False  # the benchmark's volume: a row for every week of every child, holidays too
     first_ref: int = 2001
     first_urn: int = 110000
 
@@ -136,6 +137,7 @@ def load_demo_cohort(session: Session, clock: Clock, hasher: PasswordHasher | No
     summary.peps = write(session, Pep, _peps(rng, children, terms, dues, now))
     rows = _attendance(rng, children, _weeks(session, cohort, today), cohort, now)  # weeks first: no query mid-COPY
     summary.attendance = write(session, AttendanceRecord, rows)
+    attendance_summary.refresh(session, cohort.la_code, [c["id"] for c in children])
     write(session, Suspension, _suspensions(rng, children, today, now))
     write(session, Attainment, _attainment(rng, children, terms, now))
     write(session, EetStatus, _eet(rng, children, today, now))
@@ -300,7 +302,7 @@ def _attendance(rng: random.Random, children: list[dict[str, Any]], weeks: list[
                 now: datetime) -> Iterator[dict[str, Any]]:
     slots = list(range(100))
     rng.shuffle(slots)  # in every 100 children with a school: 2 severely absent, 10 more persistently
-    for child in (c for c in children if c["school"] is not None and (c["year"] >= 0 or cohort.every_week)):
+    for child in (c for c in children if cohort.every_week or (c["school"] is not None and c["year"] >= 0)):
         band, slots = slots[0] / 100, slots[1:] + slots[:1]
         rate = 0.40 if band < 0.02 else 0.84 if band < 0.12 else rng.uniform(0.945, 0.995)
         spread = (rate * (1 - rate)) ** 0.5  # a binomial's, sessions missed independently

@@ -260,6 +260,8 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in data.items()}
 
 
+from . import attendance_summary as attendance_summary  # noqa: E402  (each child's attendance per term)
 from . import csv_import as csv_import  # noqa: E402  (import_upload: a file waiting for its confirmation)
+from . import data_version as data_version  # noqa: E402  (raised by each write to the cohort's records)
 from . import pep_versions as pep_versions  # noqa: E402  (its table joins the metadata with these)
 from . import school_data as school_data  # noqa: E402  (attendance, suspensions, attainment, EET)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base
@@ -57,6 +57,9 @@ class AttendanceRecord(Base):
     __table_args__ = (
         UniqueConstraint("child_id", "period_start", "period_end", name="uq_attendance_child_period"),
         Index("ix_attendance_period", "period_start", "period_end"),
+        # the last day each child was at a school (the dashboard's "without a school place since")
+        Index("ix_attendance_at_school", "child_id", "period_end", postgresql_where=text("school_urn IS NOT NULL"),
+              sqlite_where=text("school_urn IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -134,6 +134,11 @@ def _calendar(rows: list[_TermRow], insets: list[date]) -> TermCalendar:
     return TermCalendar(terms=tuple((r.starts_on, r.ends_on) for r in rows), closures=tuple(closures))
 
 
+def terms_of(session: Session, la_code: str) -> list[tuple[date, date]]:
+    """The first and last day of each of the authority's terms (the default set if it has loaded none)."""
+    return [(r.starts_on, r.ends_on) for r in _rows_for(session, la_code)[0]]
+
+
 def term_calendar_for(session: Session, la_code: str) -> TermCalendar:
     """The authority's school days: its own term dates, or the default set if it has loaded none."""
     return _calendar(*_rows_for(session, la_code))
@@ -194,6 +199,11 @@ def _replace(session: Session, la_code: str, rows: list[_TermRow], insets: list[
         )
     session.add_all(InsetDay(la_code=la_code, day=d) for d in insets)
     session.flush()
+    from .attendance_summary import (
+        refresh,  # a term's attendance is summed by its dates (it imports this module)
+    )
+
+    refresh(session, la_code)
     return len(rows) + len(insets)
 
 

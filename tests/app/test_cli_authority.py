@@ -8,11 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from app.cli import main
+from casework.attendance_summary import AttendanceSummary
 from casework.rules import rules_for
+from casework.school_data import AttendanceRecord
 from casework.terms import term_on
-from engine.db import make_engine, session_factory
+from engine.clock import FrozenClock
+from engine.db import make_engine, session_factory, unit_of_work
+from tests.casework.records_support import add_child
 
 
 @pytest.fixture
@@ -58,3 +63,19 @@ def test_term_dates_load_from_a_csv_file_and_a_bad_line_is_named(cli: CliRunner,
                    encoding="utf-8")
     refused = cli.invoke(main, ["authority", "terms", "--la", "935", str(bad)])
     assert refused.exit_code == 1 and "line 2" in refused.output
+
+
+def test_refresh_attendance_sums_records_held_before_the_summary_existed(
+    cli: CliRunner, db_url: str, clock: FrozenClock
+) -> None:
+    factory = session_factory(make_engine(db_url))
+    with unit_of_work(factory) as session:
+        child = add_child(session, clock, ref="C-1")
+        session.add(AttendanceRecord(child_id=child.id, period_start=date(2026, 11, 2), period_end=date(2026, 11, 6),
+                                     possible_sessions=10, attended_sessions=9, recorded_at=clock.now()))
+    refreshed = cli.invoke(main, ["authority", "refresh-attendance", "--la", "935"])
+    assert refreshed.exit_code == 0 and "1 rows" in refreshed.output, refreshed.output
+    with factory() as session:
+        [row] = session.scalars(select(AttendanceSummary))
+    assert (row.year_start, row.term_starts_on, row.possible_sessions, row.attended_sessions) == (
+        2026, date(2026, 9, 3), 10, 9)

@@ -12,14 +12,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from casework import attendance_summary
 from casework.escalations import Escalation
 from casework.records import Child, Pep, Placement
 from casework.school_data import Attainment, AttendanceRecord, EetStatus, Suspension
 from casework.users import User
 from engine.models import ProcessDefinition, ProcessInstance
 from tests.casework.records_support import add_child
+from tests.casework.world import World
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -138,7 +140,17 @@ def build_cohort(session: Session, clock: Any) -> None:
                                state=state, reason="Overdue", detail="{}", process_id="pep_review",
                                instance_id=instance.id, raised_at=NOW))
     session.flush()
+    for la_code in ("935", "999"):
+        attendance_summary.refresh(session, la_code)
 
 
 def child_ids(session: Session) -> dict[str, int]:
     return {ref: cid for ref, cid in session.execute(select(Child.ref, Child.id)).tuples()}
+
+
+def cohort_world(factory: sessionmaker[Session], clock: Any) -> World:
+    """A World (tests/casework/world.py: the staff and wiring) holding the hand-built cohort."""
+    built = World(factory, clock)
+    with built.session() as session:
+        build_cohort(session, clock)
+    return built

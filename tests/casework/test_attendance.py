@@ -221,3 +221,30 @@ def test_a_preview_of_100000_rows_takes_seconds_and_uses_a_few_queries(
         assert attendance.preview(session, LA, text, clock.now().date()).unchanged == 100_000
     print(f"preview of 100,000 rows: {seconds:.2f} s")
     assert seconds < 10
+
+
+def test_periods_sharing_days_in_one_file_are_refused_naming_the_other_line(session: Session, clock: FrozenClock) -> None:
+    text = HEADER + (",C-2,2026-11-02,2026-11-06,10,10,0,0,\n"
+                     ",C-1,2026-11-04,2026-11-06,6,6,0,0,\n"  # another child: no clash
+                     ",C-2,2026-11-06,2026-11-13,12,12,0,0,\n")
+    assert errors(text, session, clock) == [(4, "period_start", "The period 2026-11-02 to 2026-11-06 on line 2 "
+                                                                "shares days with this one: each day may be counted once")]
+    with pytest.raises(InvalidData):
+        attendance.apply(session, clock, LA, text, "vsh")
+    assert records(session) == []
+
+
+def test_a_period_sharing_days_with_one_already_recorded_is_refused_and_nothing_changes(
+    session: Session, clock: FrozenClock
+) -> None:
+    attendance.apply(session, clock, LA, HEADER + ",C-2,2026-11-09,2026-11-13,10,9,1,0,\n", "vsh")
+    half_term = HEADER + (",C-2,2026-11-02,2026-11-06,10,10,0,0,\n"
+                          ",C-2,2026-11-02,2026-11-20,30,28,2,0,\n")
+    found = errors(half_term, session, clock)
+    assert (3, "period_start", "The period 2026-11-02 to 2026-11-06 on line 2 shares days with this one: each day "
+                               "may be counted once") in found
+    assert (3, "period_start", "The period 2026-11-09 to 2026-11-13 already recorded shares days with this one: "
+                               "each day may be counted once") in found
+    assert records(session) == [("C-2", "2026-11-09", 10, 9, 1, 0, "import")]
+    corrected = HEADER + ",C-2,2026-11-09,2026-11-13,10,10,0,0,\n"  # the same period again: replaced, no clash
+    assert attendance.apply(session, clock, LA, corrected, "vsh").replace

@@ -16,7 +16,7 @@ from casework.cohort_period import parse_period
 from engine.clock import FrozenClock
 from engine.errors import InvalidData
 from engine.runtime import Actor
-from tests.casework.cohort_world import build_cohort
+from tests.casework.cohort_world import cohort_world
 from tests.casework.world import World
 
 TODAY = date(2026, 12, 1)
@@ -24,10 +24,7 @@ TODAY = date(2026, 12, 1)
 
 @pytest.fixture
 def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    built = World(factory, clock)
-    with built.session() as session:
-        build_cohort(session, clock)
-    return built
+    return cohort_world(factory, clock)
 
 
 def board(world: World, who: str, roles: set[str], period: str | None = None) -> Dashboard:

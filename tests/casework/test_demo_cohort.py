@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.cohort import seed
 from casework.access import CaseAccess
+from casework.attendance_summary import AttendanceSummary
 from casework.demo_cohort import Cohort, CohortSummary, load_demo_cohort
 from casework.hooks import CaseworkHooks
 from casework.lifecycle import Casework
@@ -73,7 +74,7 @@ def test_two_loads_with_the_same_seed_give_the_same_cohort_and_another_seed_anot
     with factory() as session:
         first = _fingerprint(session)
     with unit_of_work(factory) as session:
-        for table in (AttendanceRecord, Suspension, Attainment, EetStatus, Pep, Placement):
+        for table in (AttendanceSummary, AttendanceRecord, Suspension, Attainment, EetStatus, Pep, Placement):
             session.execute(delete(table))
         session.execute(delete(Child))
     _load(factory, clock, small)
@@ -82,7 +83,7 @@ def test_two_loads_with_the_same_seed_give_the_same_cohort_and_another_seed_anot
     assert len(first["children"]) == 120 and len(first["attendance"]) > 50
     assert again == first
     with unit_of_work(factory) as session:
-        for table in (AttendanceRecord, Suspension, Attainment, EetStatus, Pep, Placement):
+        for table in (AttendanceSummary, AttendanceRecord, Suspension, Attainment, EetStatus, Pep, Placement):
             session.execute(delete(table))
         session.execute(delete(Child))
     _load(factory, clock, Cohort(size=120, weeks=20, seed=7))

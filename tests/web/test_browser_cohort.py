@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import FrozenClock
-from tests.casework.cohort_world import build_cohort
+from tests.casework.cohort_world import cohort_world
 from tests.casework.world import World
 
 from .test_browser import (
@@ -29,10 +29,7 @@ __all__ = ["browser", "case_server", "page"]  # the fixtures this module uses
 
 @pytest.fixture
 def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    built = World(factory, clock)
-    with built.session() as session:
-        build_cohort(session, clock)
-    return built
+    return cohort_world(factory, clock)
 
 
 def test_the_vsh_opens_the_dashboard_and_its_charts_are_drawn_beside_their_tables(

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import FrozenClock
-from tests.casework.cohort_world import build_cohort
+from tests.casework.cohort_world import cohort_world
 from tests.casework.world import World
 
 from .case_world import PASSWORD, build_app
@@ -26,10 +26,7 @@ from .support import login
 
 @pytest.fixture
 def world(factory: sessionmaker[Session], clock: FrozenClock) -> World:
-    built = World(factory, clock)
-    with built.session() as session:
-        build_cohort(session, clock)
-    return built
+    return cohort_world(factory, clock)
 
 
 @pytest.fixture
