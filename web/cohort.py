@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from casework.cohort import Viewer, cohort_condition, dashboard
+from casework.cohort import Viewer, cohort_condition
+from casework.cohort_cache import remembered_dashboard
 from casework.cohort_period import current_term, period_choices, year_period
 from casework.cohort_report import annual_report
 from casework.cohort_tables import Table, as_csv, as_xlsx, tables
@@ -46,9 +47,8 @@ def roll_link(filters: list[tuple[str, str]]) -> str:
 
 
 def _board(viewer: Viewer) -> Any:
-    period = request.args.get("period", "")
-    return dashboard(db(), viewer.children, period or None, clock().now().date(), la_code=viewer.la_code,
-                     escalation_kinds=viewer.escalation_kinds)
+    """The dashboard for ``?period=``, remembered until the records change (casework/cohort_cache.py)."""
+    return remembered_dashboard(db(), viewer, request.args.get("period", "") or None, clock().now().date())
 
 
 def _chart(table: Table, kind: str, columns: list[int]) -> dict[str, Any]:
