@@ -67,6 +67,10 @@ assets:
 	mkdir -p web/static/vendor/moj/images
 	sed 's#/assets/images/#images/#g' node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css > web/static/vendor/moj/moj-frontend.min.css
 	cp node_modules/@ministryofjustice/frontend/moj/assets/images/icon-tag-remove-cross.svg node_modules/@ministryofjustice/frontend/moj/assets/images/icon-tag-remove-cross-white.svg web/static/vendor/moj/images/
+	# accessible-autocomplete (GOV.UK): the fields that name a school, a person or an authority (web/static/js/autocomplete.js)
+	mkdir -p web/static/vendor/accessible-autocomplete
+	cp node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.js node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.css web/static/vendor/accessible-autocomplete/
+	cp node_modules/accessible-autocomplete/LICENSE.txt web/static/vendor/accessible-autocomplete/LICENSE
 
 clean:
 	rm -rf $(VENV) vsw-demo.db* .pytest_cache .mypy_cache .ruff_cache test-artifacts

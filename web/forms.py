@@ -31,6 +31,8 @@ NUMBER = re.compile(r"-?(?:[0-9]{1,12}(?:\.[0-9]{0,6})?|\.[0-9]{1,6})")
 DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
 YEAR = re.compile(r"[0-9]{4}")
 LARGEST_INTEGER = 999_999_999
+SEARCHES = frozenset({"schools", "people", "authorities"})
+"""What a text field's ``autocomplete`` metadata may name: its /search/<it> endpoint (web/search.py)."""
 
 
 class _Refused:
@@ -63,6 +65,9 @@ class FieldView:
     minimum: float | None = None
     maximum: float | None = None
     """For numbers: the schema's ``Range`` (None where it sets no bound)."""
+    autocomplete: str | None = None
+    """For text naming a school, a person or an authority: ``schools``, ``people`` or ``authorities`` (the
+    field's ``autocomplete`` metadata); web/static/js/autocomplete.js offers matches from /search/<it>."""
 
     @property
     def anchor(self) -> str:
@@ -92,6 +97,7 @@ def field_views(schema: Schema, prefix: str = "") -> list[FieldView]:
             choices=[(str(v), str(lbl)) for v, lbl in _choices(f)],
             value={p: "" for p in DATE_PARTS} if kind == "date" else "",
             max_length=max_length(f) if kind in ("text", "textarea") else None,
+            autocomplete=meta.get("autocomplete") if kind == "text" and meta.get("autocomplete") in SEARCHES else None,
         )
         if kind in ("integer", "number"):
             view.minimum, view.maximum = _range(f)

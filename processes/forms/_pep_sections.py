@@ -40,7 +40,7 @@ class ActionSchema(Schema):
     owner_user = fields.String(
         load_default="",
         validate=validate.Length(max=100, error="Owner's username must be 100 characters or fewer."),
-        metadata={"label": "Owner's username (optional)",
+        metadata={"label": "Owner's username (optional)", "autocomplete": "people",
                   "hint": "If the owner uses this service (the designated teacher, the social worker or the "
                           "virtual school head), their username: the follow-up of this action goes to them. "
                           "Leave it blank and the social worker follows it up."},

@@ -59,7 +59,7 @@ class ChooseAnotherSchool(Schema):
                   validate.Regexp(r"^\d{6}$", error="A school URN is 6 digits, for example 100000.")],
         error_messages=required("Enter the URN of the school the child should go to instead."),
         metadata={
-            "label": "URN of the other school",
+            "label": "URN of the other school", "autocomplete": "schools",
             "hint": "The 6-digit unique reference number from Get Information about Schools. A child "
             "cannot be directed to a school that permanently excluded them.",
         },

@@ -136,7 +136,7 @@ class ConfirmCarePlacement(Schema):
     area_authority = fields.String(
         load_default="",
         validate=validate.Length(max=200, error="Enter the authority's name (up to 200 characters)."),
-        metadata={"label": "Area authority",
+        metadata={"label": "Area authority", "autocomplete": "authorities",
                   "hint": "The authority the child will live in, for an out-of-area placement."},
     )
 
@@ -185,7 +185,7 @@ class ApplyForSchoolPlace(Schema):
         required=True,
         validate=[validate.Length(max=6, error=URN_ERROR), validate.Regexp(URN, error=URN_ERROR)],
         error_messages=required("Enter the school's URN."),
-        metadata={"label": "School URN",
+        metadata={"label": "School URN", "autocomplete": "schools",
                   "hint": "The 6-digit unique reference number from Get Information about Schools."},
     )
     application_date = date("Applied on", "In-year applications have an outcome within 15 school days.",
@@ -228,7 +228,7 @@ class EscalateNoSchoolPlace(Schema):
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=6, error=URN_ERROR),
-        metadata={"label": "School to direct to (URN)",
+        metadata={"label": "School to direct to (URN)", "autocomplete": "schools",
                   "hint": "Needed to start the direction procedure: the 6-digit URN."},
     )
 

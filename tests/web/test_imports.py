@@ -161,7 +161,9 @@ def test_the_childs_record_shows_attendance_and_exclusions_to_readers_of_educati
 
 def test_a_designated_teacher_records_a_suspension_and_sees_it_on_the_record(client: FlaskClient, world: World) -> None:
     token = login(client, "dt100001")
-    assert client.get("/children/C-1/suspensions/new").status_code == 200
+    form_page = client.get("/children/C-1/suspensions/new")
+    assert form_page.status_code == 200
+    assert 'data-autocomplete="schools" data-autocomplete-url="/search/schools"' in form_page.text  # choose, don't type
     form = {"csrf_token": token, "kind": "suspension", "school_urn": "100001", "starts_on-day": "3",
             "starts_on-month": "11", "starts_on-year": "2026", "days": "2.5", "reason": "PD"}
     answer = client.post("/children/C-1/suspensions/new", data=form)
