@@ -120,7 +120,8 @@ class Casework:
         due_on = termly_review_due_on(self.session, la_code, term)
         if due_on < day:  # opened after the window (a first run mid-term): due by the end of the term
             due_on = max(term.ends_on, day)
-        for child in self.session.scalars(select(Child).where(Child.la_code == la_code).order_by(Child.ref)):
+        in_care = select(Child).where(Child.la_code == la_code, Child.left_care_on.is_(None))  # leavers have none
+        for child in self.session.scalars(in_care.order_by(Child.ref)):
             if not self._needs_termly_review(child, term):
                 report.skipped += 1
                 continue

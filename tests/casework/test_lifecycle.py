@@ -4,16 +4,17 @@ resolved, and the right people are told. Real engine, real database, the clock m
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select, true
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.children import ChildService
 from casework.escalations import Escalation
 from casework.peps import PepService
-from casework.records import Pep, PepAction
+from casework.records import Child, Pep, PepAction
 from casework.rules import set_rules
 from engine.clock import FrozenClock
 from engine.errors import Forbidden, InvalidData
@@ -173,6 +174,18 @@ def test_the_autumn_review_is_due_by_the_last_school_day_before_half_term(world:
     with world.session() as session:
         [pep] = session.scalars(select(Pep)).all()
         assert pep.due_at == moment("2026-10-24T00:00")  # by Friday 23 October; half term from the 26th
+
+
+def test_a_child_who_has_left_care_gets_no_termly_review(world: World) -> None:
+    world.child("C-10", born="2016-03-14")
+    world.child("C-11", born="2016-05-01")
+    with world.session() as session:
+        session.execute(update(Child).where(Child.ref == "C-11").values(left_care_on=date(2026, 8, 20)))
+    world.at(moment("2026-09-04T08:00"))
+    with world.casework() as casework:
+        assert casework.open_termly_reviews(LA).opened == 1
+    with world.session() as session:
+        assert session.scalars(select(Child.ref).join(Pep, Pep.child_id == Child.id)).all() == ["C-10"]
 
 
 def test_an_initial_pep_overdue_escalates_and_signing_it_off_resolves_the_escalation(world: World) -> None:
