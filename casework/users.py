@@ -17,7 +17,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Integer, String, Text, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casework.passwords import password_problems
@@ -77,6 +77,9 @@ class User(Base):
     team: Mapped[str | None] = mapped_column(String(100))  # a social work team, for the cohort's breakdowns
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Set when an administrator gives a temporary password: the user must choose their own at their next
+    sign-in before anything else (web/staff.py)."""
 
     @property
     def roles_set(self) -> frozenset[str]:
@@ -95,6 +98,25 @@ class User(Base):
         if hasher.check_needs_rehash(self.password_hash):
             self.set_password(password, hasher)
         return True
+
+
+class StaffInvitation(Base):
+    """One invitation link to choose a password (casework/invitations.py), found by the SHA-256 of its token;
+    ``used_at`` once it was used or replaced."""
+
+    __tablename__ = "staff_invitation"
+    __table_args__ = (
+        Index("ix_staff_invitation_token", "token_hash", unique=True),
+        Index("ix_staff_invitation_user", "user_id", "used_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class UserService:

@@ -55,6 +55,11 @@ NOTIFICATIONS: dict[str, NotificationType] = {
                          "has passed.", ("child_ref", "child_name", "school_name", "step", "deadline", "path")),
         NotificationType("daily_digest", "Once a day, at the person's hour, for people who chose a digest: "
                          "every message held since the last one.", ("day", "items", "path")),
+        NotificationType("staff_invitation", "An administrator adds a person, or sends them a new invitation: "
+                         "a link to choose their password (email only, never in the in-app list).",
+                         ("path", "expires_at", "invited_by", "username")),
+        NotificationType("caseload_assigned", "A child, or a leaver's whole caseload and open tasks, is "
+                         "allocated to a social worker.", ("path", "children", "tasks", "assigned_by", "from_name")),
     )
 }
 

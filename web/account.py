@@ -1,13 +1,17 @@
 """Your account: the sessions you have open and "sign out everywhere"; and, for administrators, the users
-with theirs (a leaver, a lost laptop). docs/security.md, "Signing in and sessions"."""
+with theirs (a leaver, a lost laptop). docs/security.md, "Signing in and sessions". Adding and changing
+users: web/staff.py (docs/staff.md)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from casework.staff import search
+from casework.users import ROLES
+
 from .auth import login_required, session_store
-from .context import current_user, require_admin
+from .context import clock, current_user, db, require_admin
 from .paging import page_links, page_number
 
 bp = Blueprint("account", __name__)
@@ -46,9 +50,16 @@ def _require_admin() -> str:
 @bp.get("/admin/users")
 @login_required
 def users() -> str:
+    """Every user, searched and filtered in SQL (casework/staff.py ``search``), with their open sessions."""
     _require_admin()
-    page = session_store().users(page=page_number())
-    return render_template("auth/users.html", people=page.items, page=page, pages=page_links(page))
+    args = request.args
+    filters = {"text": args.get("q", "")[:100], "role": args.get("role", "") if args.get("role") in ROLES else "",
+               "status": args.get("status", "") if args.get("status") in ("active", "deactivated") else "",
+               "la_code": args.get("la", "")[:10].strip()}
+    page = search(db(), clock(), session_store().policy.idle, text=filters["text"], role=filters["role"],
+                  status=filters["status"], la_code=filters["la_code"], page=page_number())
+    return render_template("auth/users.html", people=page.items, page=page, pages=page_links(page),
+                           filters=filters, role_choices=sorted(ROLES))
 
 
 @bp.post("/admin/users/<key:username>/sign-out-everywhere")

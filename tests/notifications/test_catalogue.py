@@ -28,13 +28,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
                            "step": "School's representations", "deadline": "2026-12-03", "path": "/cases/C-1001"},
     "daily_digest": {"day": date(2026, 12, 2), "path": "/notifications",
                      "items": [{"subject": "Overdue: Review the PEP", "link": "http://localhost:5000/tasks/t-1"}]},
+    "staff_invitation": {"path": "/invitation/tok-1", "expires_at": datetime(2026, 12, 8, 9, tzinfo=UTC),
+                         "invited_by": "Alex Admin", "username": "dora.teacher"},
+    "caseload_assigned": {"path": "/children", "children": 3, "tasks": 2, "assigned_by": "Max Manager",
+                          "from_name": "Sam Social"},
 }
 
 
-def test_every_named_notification_has_a_sample_and_the_issue_names_them_all() -> None:
+def test_every_named_notification_has_a_sample_and_they_are_the_ones_documented() -> None:
     assert set(NOTIFICATIONS) == set(SAMPLES) == {
         "task_assigned", "task_due_soon", "task_overdue", "escalation_raised", "pep_returned",
-        "direction_deadline", "daily_digest"}
+        "direction_deadline", "daily_digest", "staff_invitation", "caseload_assigned"}
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
