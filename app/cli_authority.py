@@ -75,7 +75,8 @@ def register(main: click.Group, one_line_errors: CommandDecorator,
                 rows = import_term_dates_csv(session, la_code, csv_file.read_text(encoding="utf-8"))
             else:
                 rows = load_default_term_dates(session, la_code)
-        click.echo(f"Term dates for {la_code}: {rows} rows. Restart the web and scheduler processes to use them.")
+        click.echo(f"Term dates for {la_code}: {rows} rows. The running web and scheduler processes use them "
+                   "within 5 seconds; no restart is needed.")
 
 
     @authority.command("refresh-attendance")

@@ -14,7 +14,8 @@ Term dates are imported as CSV, one row per term, half term or INSET day::
 ``kind`` is ``term``, ``half_term`` or ``inset``; dates are ISO (YYYY-MM-DD); ``academic_year`` is like
 ``2026/27``; ``term`` is ``autumn``, ``spring`` or ``summer``. An INSET day needs only ``starts_on``
 (``ends_on`` empty or the same day). A half term names its term, which must be in the file, and lies
-inside it; an INSET day lies inside a term; terms do not overlap. Importing replaces all the
+inside it; an INSET day lies inside a term; terms do not overlap, and each lies in its academic year
+(1 August to 31 August the next year). Importing replaces all the
 authority's dates at once, or changes nothing and names each bad line and field.
 """
 
@@ -22,11 +23,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.session import SessionTransaction
 
 from engine.calendar import TermCalendar
 from engine.errors import InvalidData
@@ -182,7 +185,46 @@ def load_default_term_dates(session: Session, la_code: str) -> int:
     return _replace(session, la_code, rows, insets)
 
 
+TermRow = _TermRow
+"""One term with its half term, as :func:`term_dates_of` gives and :func:`replace_term_dates` takes them."""
+
+
+def term_dates_of(session: Session, la_code: str) -> tuple[list[TermRow], list[date]]:
+    """The authority's terms (in date order, each with its half term) and INSET days; the default set if
+    it has loaded none (:func:`has_own_term_dates` tells which)."""
+    return _rows_for(session, la_code)
+
+
+def replace_term_dates(session: Session, la_code: str, rows: list[TermRow], insets: list[date]) -> int:
+    """Replace all the authority's term dates with checked ``rows`` and ``insets`` (what
+    :func:`check_term_records` returns); the number of rows written."""
+    return _replace(session, la_code, rows, insets)
+
+
+_CHANGED = "term_dates_changed"
+_committed_changes = 0
+
+
+def term_dates_committed() -> int:
+    """How many transactions of this process have committed changed term dates: a process that keeps a
+    calendar (app/wiring.py) reloads it at once when this moves; other processes see a new data version."""
+    return _committed_changes
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed_change(session: Session) -> None:
+    global _committed_changes
+    if session.info.pop(_CHANGED, False):
+        _committed_changes += 1
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_change(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(_CHANGED, None)
+
+
 def _replace(session: Session, la_code: str, rows: list[_TermRow], insets: list[date]) -> int:
+    session.info[_CHANGED] = True
     session.execute(delete(TermDate).where(TermDate.la_code == la_code))
     session.execute(delete(InsetDay).where(InsetDay.la_code == la_code))
     for r in rows:
@@ -231,18 +273,27 @@ def parse_term_dates_csv(text: str) -> tuple[list[_TermRow], list[date]]:
                 ]
             }
         )
+    records = ((line, {k: (raw.get(k) or "").strip() for k in CSV_COLUMNS})
+               for line, raw in enumerate(reader, start=2))
+    return check_term_records(records, "The term dates file has errors; nothing was imported")
+
+
+def check_term_records(
+    records: Iterable[tuple[int, dict[str, str]]], message: str
+) -> tuple[list[TermRow], list[date]]:
+    """The terms and INSET days of ``(line, {column: text})`` records (the CSV's columns), checked as a
+    whole file is; InvalidData(``message``) maps ``"line N, field"`` to the reasons. Blank records are skipped."""
     errors: dict[str, list[str]] = {}
     terms: dict[tuple[str, str], tuple[int, date, date]] = {}
     halves: list[tuple[int, str, str, date, date]] = []
     insets: list[tuple[int, date]] = []
-    for line, raw in enumerate(reader, start=2):
-        record = {k: (raw.get(k) or "").strip() for k in CSV_COLUMNS}
+    for line, record in records:
         if not any(record.values()):
             continue
         _parse_line(line, record, errors, terms, halves, insets)
     _check_whole_file(errors, terms, halves, insets)
     if errors:
-        raise InvalidData(errors, "The term dates file has errors; nothing was imported")
+        raise InvalidData(errors, message)
     half_by_term = {(y, t): (s, e) for _, y, t, s, e in halves}
     rows = [_TermRow(y, t, s, e, half_by_term.get((y, t))) for (y, t), (_, s, e) in terms.items()]
     return sorted(rows, key=lambda r: r.starts_on), sorted(d for _, d in insets)
@@ -301,6 +352,9 @@ def _parse_line(
         return
     if ends_on < starts_on:
         _add(errors, line, "ends_on", f"Ends ({ends_on}) before it starts ({starts_on})")
+    elif not _in_academic_year(year, starts_on, ends_on):
+        _add(errors, line, "starts_on", f"Not in the academic year {year} (1 August {year[:4]} to "
+                                        f"31 August {int(year[:4]) + 1})")
     elif kind == "term":
         if (year, term) in terms:
             _add(
@@ -310,6 +364,11 @@ def _parse_line(
             terms[(year, term)] = (line, starts_on, ends_on)
     else:
         halves.append((line, year, term, starts_on, ends_on))
+
+
+def _in_academic_year(year: str, starts_on: date, ends_on: date) -> bool:
+    first = int(year[:4])
+    return date(first, 8, 1) <= starts_on and ends_on <= date(first + 1, 8, 31)
 
 
 def _is_academic_year(value: str) -> bool:

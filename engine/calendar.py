@@ -26,7 +26,9 @@ over whole years, grown when a date falls outside it (up to about two centuries;
 starts a new index, and a count spanning more than that is walked day by day).
 School days are indexed per :class:`TermCalendar`, built on first use and kept on the instance (and
 shared by equal instances): a TermCalendar is immutable, so changed term dates are a new TermCalendar
-with its own index, and nothing needs invalidating. Any other :class:`SchoolDays` is walked day by day.
+with its own index, and nothing needs invalidating (a ``school_days_source`` that returns a new
+TermCalendar when the dates change is all a long-running process needs). Any other :class:`SchoolDays`
+is walked day by day.
 The day-by-day definitions (``_step_simple``, ``_count_between_simple``) remain the reference.
 """
 
@@ -152,10 +154,19 @@ class TermCalendar:
 
 
 class BusinessCalendar:
-    """Calendar, working-day and school-day arithmetic for deadlines."""
+    """Calendar, working-day and school-day arithmetic for deadlines.
 
-    def __init__(self, school_days: SchoolDays | None = None, country_subdivision: str = "ENG") -> None:
+    ``school_days`` is fixed for the calendar's life; ``school_days_source`` is asked for the current
+    school days once per school-day method call (a long-running process whose term dates may change
+    gives one that returns a new :class:`TermCalendar` when they do). Give one or the other.
+    """
+
+    def __init__(self, school_days: SchoolDays | None = None, country_subdivision: str = "ENG", *,
+                 school_days_source: Callable[[], SchoolDays | None] | None = None) -> None:
+        if school_days is not None and school_days_source is not None:
+            raise ValueError("Give a BusinessCalendar school_days or a school_days_source, not both")
         self._school_days = school_days
+        self._source = school_days_source
         self._subdivision = country_subdivision
 
     # -- single days ---------------------------------------------------------------------------
@@ -256,12 +267,13 @@ class BusinessCalendar:
         }
 
     def _require_school_days(self) -> SchoolDays:
-        if self._school_days is None:
+        school_days = self._school_days if self._source is None else self._source()
+        if school_days is None:
             raise ValueError(
                 "School days cannot be counted: this calendar has no term dates "
                 "(give BusinessCalendar a school_days source such as a TermCalendar)"
             )
-        return self._school_days
+        return school_days
 
 
 # -- helpers -----------------------------------------------------------------------------------
