@@ -13,11 +13,13 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from casework.sessions import IDLE_MINUTES, MAX_HOURS
+from casework.sso import DEFAULT_NAME, MATCH_FIELDS, OidcSettings, parse_role_map
 from engine.db import DEFAULT_URL, database_url
 from engine.limits import ScriptLimits
 from notifications.catalogue import DEFAULT_BASE_URL
@@ -62,6 +64,10 @@ class Settings:
     """``VSW_SMTP_*`` and ``VSW_MAIL_FROM``; set exactly when ``mail_backend`` is smtp."""
     script_limits: ScriptLimits = ScriptLimits()
     """``VSW_SCRIPT_CPU_SECONDS``, ``VSW_SCRIPT_MAX_SIZE``, ``VSW_SCRIPT_MAX_MEMORY_MB``: how much one BPMN script may do."""
+    oidc: OidcSettings | None = None
+    """``VSW_OIDC_*``: single sign-on with the council's identity provider (None: not set up); docs/sso.md."""
+    local_passwords: bool = True
+    """``VSW_LOCAL_PASSWORDS=0``: signing in with a password here is turned off (only with ``VSW_OIDC_ISSUER``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -101,6 +107,13 @@ class Settings:
         hours = int(_number(env, "VSW_SESSION_MAX_HOURS", MAX_HOURS, errors, whole=True, most=7 * 24))
         if idle > hours * 60 and not {"VSW_SESSION_IDLE_MINUTES", "VSW_SESSION_MAX_HOURS"} & errors.keys():
             errors["VSW_SESSION_IDLE_MINUTES"] = f"{idle} minutes is longer than VSW_SESSION_MAX_HOURS ({hours})"
+        oidc = _oidc(env, base_url.rstrip("/") if text("VSW_BASE_URL") else None, errors)
+        local = text("VSW_LOCAL_PASSWORDS") or "1"
+        if local not in ("0", "1"):
+            errors["VSW_LOCAL_PASSWORDS"] = f"use 0 (off) or 1 (on, the default), not {local!r}"
+        elif local == "0" and oidc is None and "VSW_OIDC_ISSUER" not in errors:
+            errors["VSW_LOCAL_PASSWORDS"] = ("passwords can be turned off only when VSW_OIDC_ISSUER sets up "
+                                             "single sign-on")
         if errors:
             raise SettingsError(errors)
         return cls(database_url=database_url(url), secret_key=text("VSW_SECRET_KEY") or None,
@@ -108,7 +121,43 @@ class Settings:
                    trusted_proxies=int(proxies),
                    base_url=base_url.rstrip("/"), base_url_given=bool(text("VSW_BASE_URL")),
                    la_code=text("VSW_LA_CODE") or None, mail_backend=backend, smtp=smtp,
-                   script_limits=ScriptLimits(cpu_seconds=cpu, max_size=int(size), max_memory_mb=int(memory)))
+                   script_limits=ScriptLimits(cpu_seconds=cpu, max_size=int(size), max_memory_mb=int(memory)),
+                   oidc=oidc, local_passwords=local != "0")
+
+
+def _oidc(env: Mapping[str, str], base_url: str | None, errors: dict[str, str]) -> OidcSettings | None:
+    """``VSW_OIDC_*`` when ``VSW_OIDC_ISSUER`` is set (else None); docs/sso.md."""
+    def text(name: str) -> str:
+        return env.get(name, "").strip()
+
+    issuer = text("VSW_OIDC_ISSUER")
+    if not issuer:
+        others = sorted(name for name in env if name.startswith("VSW_OIDC_") and env[name].strip())
+        if others:
+            errors["VSW_OIDC_ISSUER"] = f"set the identity provider's issuer URL ({', '.join(others)} is set)"
+        return None
+    host = urlsplit(issuer).hostname or ""
+    local = issuer.startswith("http://") and host in ("127.0.0.1", "localhost")  # a trial on this machine
+    if not (issuer.startswith("https://") or local):
+        errors["VSW_OIDC_ISSUER"] = f"give the issuer's https:// address, not {issuer!r}"
+    for name in ("VSW_OIDC_CLIENT_ID", "VSW_OIDC_CLIENT_SECRET"):
+        if not text(name):
+            errors[name] = "set it to what the identity provider gave when this service was registered"
+    match = text("VSW_OIDC_MATCH").lower() or "email"
+    if match not in MATCH_FIELDS:
+        errors["VSW_OIDC_MATCH"] = f"use {' or '.join(MATCH_FIELDS)}, not {match!r}"
+    scopes = " ".join(text("VSW_OIDC_SCOPES").split()) or "openid email profile"
+    if "openid" not in scopes.split():
+        errors["VSW_OIDC_SCOPES"] = f"include openid, not only {scopes!r}"
+    role_map, problem = parse_role_map(env.get("VSW_OIDC_ROLE_MAP", ""))
+    if problem:
+        errors["VSW_OIDC_ROLE_MAP"] = problem
+    return OidcSettings(issuer=issuer, client_id=text("VSW_OIDC_CLIENT_ID"),
+                        client_secret=env.get("VSW_OIDC_CLIENT_SECRET", "").strip(),
+                        name=text("VSW_OIDC_NAME") or DEFAULT_NAME, claim=text("VSW_OIDC_CLAIM") or "email",
+                        match=match, scopes=scopes, groups_claim=text("VSW_OIDC_GROUPS_CLAIM") or "groups",
+                        role_map=role_map,
+                        redirect_uri=f"{base_url}/login/sso/callback" if base_url else None)
 
 
 def _smtp(env: Mapping[str, str], errors: dict[str, str]) -> SmtpSettings:

@@ -39,6 +39,7 @@ DEVICE_COOKIE = "vsw_device"
 """A browser that signed in to an account carries this, so a lock an attacker holds elsewhere does not stop it."""
 DEVICE_DAYS = 90
 WRONG = "The username or password is not right"
+PASSWORDS_OFF = "Signing in with a password is turned off for this service: use your organisation's sign-in"
 
 
 def login_required(view: F) -> F:
@@ -109,6 +110,8 @@ def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]
         if g.get("user") is not None:
             return redirect(_safe_next(request.args.get("next")))
         return _page("", None, request.args.get("next", ""))
+    if not current_app.config.get("VSW_LOCAL_PASSWORDS", True):  # single sign-on only (web/sso.py, docs/sso.md)
+        return _page("", PASSWORDS_OFF, request.form.get("next", "")), 403
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     next_url = request.form.get("next", "")

@@ -123,3 +123,68 @@ def test_every_bad_value_is_named_at_once() -> None:
 
 def test_no_product_module_but_app_settings_reads_the_environment() -> None:
     assert list(environment_readers()) == [SETTINGS_MODULE]
+
+
+# -- single sign-on (docs/sso.md) ------------------------------------------------------------------------------
+
+SSO = {"VSW_OIDC_ISSUER": "https://login.microsoftonline.com/tenant-id/v2.0", "VSW_OIDC_CLIENT_ID": "client-id",
+       "VSW_OIDC_CLIENT_SECRET": "the-secret"}
+
+
+def test_single_sign_on_is_off_and_passwords_on_in_an_empty_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.oidc is None and settings.local_passwords is True
+
+
+def test_every_single_sign_on_setting_is_read_from_its_variable() -> None:
+    from casework.sso import OidcSettings
+
+    settings = Settings.from_env({**SSO, "VSW_BASE_URL": "https://vsw.council.gov.uk/", "VSW_LOCAL_PASSWORDS": "0",
+                                  "VSW_OIDC_NAME": "Council account", "VSW_OIDC_CLAIM": "preferred_username",
+                                  "VSW_OIDC_MATCH": "Username", "VSW_OIDC_SCOPES": " openid  email ",
+                                  "VSW_OIDC_GROUPS_CLAIM": "roles",
+                                  "VSW_OIDC_ROLE_MAP": "VSW Heads=vsh; a=b group = social_worker , manager ;"})
+    assert settings.local_passwords is False
+    assert settings.oidc == OidcSettings(
+        issuer="https://login.microsoftonline.com/tenant-id/v2.0", client_id="client-id", client_secret="the-secret",
+        name="Council account", claim="preferred_username", match="username", scopes="openid email",
+        groups_claim="roles",
+        role_map=(("VSW Heads", frozenset({"vsh"})), ("a=b group", frozenset({"social_worker", "manager"}))),
+        redirect_uri="https://vsw.council.gov.uk/login/sso/callback")
+    assert "the-secret" not in repr(settings)
+
+
+def test_single_sign_on_defaults_match_the_email_claim_to_the_users_email() -> None:
+    oidc = Settings.from_env(SSO).oidc
+    assert oidc is not None
+    assert (oidc.claim, oidc.match, oidc.scopes, oidc.groups_claim, oidc.role_map, oidc.redirect_uri) == (
+        "email", "email", "openid email profile", "groups", (), None)
+    assert oidc.name == "your organisation's account"
+    assert oidc.metadata_url == "https://login.microsoftonline.com/tenant-id/v2.0/.well-known/openid-configuration"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"VSW_LOCAL_PASSWORDS": "0"},
+     "VSW_LOCAL_PASSWORDS: passwords can be turned off only when VSW_OIDC_ISSUER sets up single sign-on"),
+    ({**SSO, "VSW_LOCAL_PASSWORDS": "no"}, "VSW_LOCAL_PASSWORDS: use 0 (off) or 1 (on, the default), not 'no'"),
+    ({"VSW_OIDC_CLIENT_ID": "x"}, "VSW_OIDC_ISSUER: set the identity provider's issuer URL (VSW_OIDC_CLIENT_ID is set)"),
+    ({**SSO, "VSW_OIDC_ISSUER": "http://idp.council.gov.uk"},
+     "VSW_OIDC_ISSUER: give the issuer's https:// address, not 'http://idp.council.gov.uk'"),
+    ({**SSO, "VSW_OIDC_CLIENT_SECRET": " "},
+     "VSW_OIDC_CLIENT_SECRET: set it to what the identity provider gave when this service was registered"),
+    ({**SSO, "VSW_OIDC_MATCH": "upn"}, "VSW_OIDC_MATCH: use email or username, not 'upn'"),
+    ({**SSO, "VSW_OIDC_SCOPES": "email profile"}, "VSW_OIDC_SCOPES: include openid, not only 'email profile'"),
+    ({**SSO, "VSW_OIDC_ROLE_MAP": "Heads=vsh;Teachers"},
+     "VSW_OIDC_ROLE_MAP: entry 2 ('Teachers') is not group=role[,role]"),
+    ({**SSO, "VSW_OIDC_ROLE_MAP": "Heads=vsh,head_teacher"},
+     "VSW_OIDC_ROLE_MAP: entry 1 names unknown roles head_teacher (roles: admin,"),
+])
+def test_a_bad_single_sign_on_setting_is_refused_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env)
+    assert str(refused.value).startswith(f"The settings are not valid: {message}")
+
+
+def test_a_local_issuer_may_use_plain_http_for_trials() -> None:
+    oidc = Settings.from_env({**SSO, "VSW_OIDC_ISSUER": "http://127.0.0.1:8080/realms/vsw"}).oidc
+    assert oidc is not None and oidc.issuer == "http://127.0.0.1:8080/realms/vsw"
