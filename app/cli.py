@@ -300,5 +300,25 @@ def _serve_links_from(host: str, port: int) -> None:
 
 register_authority_commands(main, one_line_errors, _factory)
 
+
+@main.group("import")
+def import_group() -> None:
+    """Load the authority's schools, children and staff from the files it already has (docs/onboarding.md)."""
+
+
+# -- issue 14: vsw import schools --
+from app.cli_gias import register as register_gias  # noqa: E402
+
+register_gias(import_group, one_line_errors, _factory)
+# -- issue 14: vsw import ssda903 --
+from app.cli_ssda903 import register as register_ssda903  # noqa: E402
+
+register_ssda903(import_group, one_line_errors, _factory)
+# -- issue 14: vsw import staff --
+from app.cli_staff import register as register_staff_import  # noqa: E402
+
+register_staff_import(import_group, one_line_errors, _factory)
+# -- issue 14: other commands --
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -64,6 +64,13 @@ class School(Base):
     la_is_admission_authority: Mapped[bool] = mapped_column(Boolean)
     la_code: Mapped[str] = mapped_column(String(10), index=True)
     phase: Mapped[str | None] = mapped_column(String(30))
+    # from the GIAS establishment download (casework/gias.py, docs/import-schools.md)
+    status: Mapped[str] = mapped_column(String(10), default="open", server_default="open")  # open|proposed|closed
+    establishment_type: Mapped[str | None] = mapped_column(String(100))  # TypeOfEstablishment (name)
+    la_name: Mapped[str | None] = mapped_column(String(100))
+    statutory_low_age: Mapped[int | None] = mapped_column(Integer)
+    statutory_high_age: Mapped[int | None] = mapped_column(Integer)
+    postcode: Mapped[str | None] = mapped_column(String(10))
 
 
 class Child(Base):

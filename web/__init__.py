@@ -171,6 +171,34 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
     from . import imports
 
     imports.init_app(app)  # attendance and suspensions: the blueprint and its upload size
+    # -- issue 14: admin: schools register (GIAS) --
+    from . import admin_schools
+
+    admin_schools.init_app(app)  # the GIAS schools register: the blueprint and its upload size
+    # -- issue 14: search endpoints (autocomplete) --
+    from . import search
+
+    app.register_blueprint(search.bp)  # the autocomplete's /search/schools, /people, /authorities
+    # -- issue 14: admin: children from SSDA903 --
+    from . import admin_children_import
+
+    admin_children_import.init_app(app)  # the SSDA903 import: the blueprint and its upload size
+    # -- issue 14: admin: staff and caseloads --
+    from . import caseloads, staff
+
+    staff.init_app(app)  # users, invitations, passwords (and the first sign-in's password change), the import
+    app.register_blueprint(caseloads.bp)
+    # -- issue 14: admin: authority settings --
+    from . import authority_settings
+
+    app.register_blueprint(authority_settings.bp)
+    # -- issue 14: single sign-on --
+    from . import sso
+
+    sso.init_app(app, settings)  # OpenID Connect sign-in, and whether local passwords are on
+    from . import admin
+
+    admin.init_app(app)  # /admin: the administrator's starting point, and the navigation's "Administration"
     app.context_processor(notices.nav_context)
     auth.init_app(app)
 
