@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.errors import InvalidData
 
-from .csv_import import RowError, TooLarge
+from .csv_import import ImportPreview, TooLarge
 from .gias_types import ESTABLISHMENT_TYPES, NOT_SCHOOLS, STATUSES, phase_of
 from .records import Child, PermanentExclusion, School, audit_change
 from .school_data import AttendanceRecord, Suspension
@@ -38,7 +38,6 @@ from .users import User
 MAX_BYTES = 100 * 1024 * 1024
 """The largest file taken (100 MB: the national download is about 60 MB)."""
 MAX_ROWS = 200_000
-MAX_ERRORS = 1000
 KIND = "schools"
 COLUMNS = {
     "urn": "URN", "la_code": "LA (code)", "la_name": "LA (name)", "name": "EstablishmentName",
@@ -76,30 +75,18 @@ class GiasRow:
 
 
 @dataclass
-class GiasPreview:
-    """What importing the file would do; ``add`` and ``change`` hold the school rows to write."""
+class GiasPreview(ImportPreview):
+    """What importing the file would do (casework/csv_import.py's preview); ``add`` and ``change`` hold the
+    school rows to write, and the establishments passed over or left out are counted by kind."""
 
-    rows: int = 0
-    add: list[dict[str, Any]] = field(default_factory=list)
-    change: list[dict[str, Any]] = field(default_factory=list)
-    unchanged: int = 0
+    kind: str = KIND
     passed_over: Counter[str] = field(default_factory=Counter)
     closed_left_out: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    error_count: int = 0
 
     @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-    @property
-    def changes(self) -> int:
-        return len(self.add) + len(self.change)
-
-    def error(self, line: int, column: str, reason: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(RowError(line, column, reason))
+    def change(self) -> list[dict[str, Any]]:
+        """The registered schools the file changes (the preview's ``replace``)."""
+        return self.replace
 
     def counts(self) -> dict[str, int]:
         return {"rows": self.rows, "added": len(self.add), "changed": len(self.change), "unchanged": self.unchanged,

@@ -396,6 +396,16 @@ def page_overflow(page: Any) -> int:
     return width
 
 
+def check_small_screen(page: Any, name: str) -> None:
+    """At 375 px wide the page scrolls nowhere sideways and passes axe (a screenshot is kept as ``name``)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(ARTIFACTS / f"{name}-375.png"), full_page=True)
+    assert page_overflow(page) == 0, f"{name} scrolls sideways at 375 px"
+    assert_no_serious_accessibility_violations(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
 def test_on_a_375_pixel_phone_no_page_scrolls_sideways_and_each_passes_axe(
     case_server: str, page: Any, world: World, clock: FrozenClock
 ) -> None:

@@ -15,8 +15,8 @@ from .test_browser import (
     assert_no_serious_accessibility_violations,
     browser,
     case_server,
+    check_small_screen,
     page,
-    page_overflow,
     sign_in,
     world,
 )
@@ -33,14 +33,6 @@ def choose(page: Any, header: str, episodes: str) -> None:
     page.get_by_label("Episodes file (CSV)").set_input_files(
         {"name": "episodes.csv", "mimeType": "text/csv", "buffer": episodes.encode()})
     page.get_by_role("button", name="Check the files").click()
-
-
-def check_small_screen(page: Any, name: str) -> None:
-    page.set_viewport_size({"width": 375, "height": 800})
-    page.screenshot(path=str(ARTIFACTS / f"{name}-375.png"), full_page=True)
-    assert page_overflow(page) == 0, f"{name} scrolls sideways at 375 px"
-    assert_no_serious_accessibility_violations(page)
-    page.set_viewport_size({"width": 1280, "height": 800})
 
 
 def test_the_admin_sees_errors_by_file_and_line_skips_the_child_in_error_and_imports_the_others(

@@ -17,8 +17,8 @@ from .test_browser import (
     assert_no_serious_accessibility_violations,
     browser,
     case_server,
+    check_small_screen,
     page,
-    page_overflow,
     sign_in,
     world,
 )
@@ -36,14 +36,6 @@ def choose(page: Any, establishments: list[dict[str, str]]) -> None:
     page.get_by_label("GIAS establishment download (CSV)").set_input_files(
         {"name": "edubasealldata.csv", "mimeType": "text/csv", "buffer": gias_csv(establishments).encode("cp1252")})
     page.get_by_role("button", name="Check the file").click()
-
-
-def check_small_screen(page: Any, name: str) -> None:
-    page.set_viewport_size({"width": 375, "height": 800})
-    page.screenshot(path=str(ARTIFACTS / f"{name}-375.png"), full_page=True)
-    assert page_overflow(page) == 0, f"{name} scrolls sideways at 375 px"
-    assert_no_serious_accessibility_violations(page)
-    page.set_viewport_size({"width": 1280, "height": 800})
 
 
 def test_the_administrator_sees_a_line_numbered_error_then_imports_the_corrected_gias_file(

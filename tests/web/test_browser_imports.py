@@ -14,8 +14,8 @@ from .test_browser import (
     assert_no_serious_accessibility_violations,
     browser,
     case_server,
+    check_small_screen,
     page,
-    page_overflow,
     sign_in,
     world,
 )
@@ -34,14 +34,6 @@ def choose(page: Any, text: str) -> None:
     page.get_by_label("CSV file").set_input_files(
         {"name": "attendance.csv", "mimeType": "text/csv", "buffer": text.encode()})
     page.get_by_role("button", name="Check the file").click()
-
-
-def check_small_screen(page: Any, name: str) -> None:
-    page.set_viewport_size({"width": 375, "height": 800})
-    page.screenshot(path=str(ARTIFACTS / f"{name}-375.png"), full_page=True)
-    assert page_overflow(page) == 0, f"{name} scrolls sideways at 375 px"
-    assert_no_serious_accessibility_violations(page)
-    page.set_viewport_size({"width": 1280, "height": 800})
 
 
 def test_the_vsh_uploads_a_csv_sees_a_line_numbered_error_uploads_the_corrected_file_and_imports_it(
