@@ -91,6 +91,18 @@ def db_upgrade() -> None:
     click.echo(f"Database at {_safe_url()} is up to date.")
 
 
+@db.command("fill-message-waits")
+@one_line_errors
+def db_fill_message_waits() -> None:
+    """Record what running cases already wait for (BPMN messages), once, after upgrading to this version."""
+    from app.wiring import build_runtime
+    from engine.backfill import fill_message_waits
+
+    with unit_of_work(_factory()) as session:
+        written = fill_message_waits(session, build_runtime(settings(), _factory()), SystemClock().now())
+    click.echo(f"Message waits recorded: {written}.")
+
+
 def upgrade_database() -> None:
     """Run the Alembic migrations shipped in the ``migrations`` package (works installed or from a checkout)."""
     from alembic import command
@@ -319,6 +331,11 @@ from app.cli_staff import register as register_staff_import  # noqa: E402
 
 register_staff_import(import_group, one_line_errors, _factory)
 # -- issue 14: other commands --
+# -- issue 15: vsw processes migrate --
+from app.cli_processes import register as register_processes  # noqa: E402
+
+register_processes(main, one_line_errors, _factory, settings)
+# -- issue 15: other commands --
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

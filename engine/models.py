@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -90,6 +91,13 @@ class HumanTask(Base):
         Index("ix_task_role_state_due", "role", "state", "due_at", "created_at", "id"),
         Index("ix_task_assignee_state", "assignee", "state", "due_at", "created_at", "id"),
         Index("ix_task_key_state", "business_key", "state"),
+        # the work queue (casework/work_queue.py): every open task a manager reads, in due or created order,
+        # or of one process (migration 0020)
+        Index("ix_task_state_due", "state", "due_at", "created_at", "id"),
+        Index("ix_task_state_process_due", "state", "process_id", "due_at", "created_at", "id"),
+        Index("ix_task_state_created", "state", "created_at", "id"),
+        # the operator's counts: open tasks per element of a process, an index-only scan
+        Index("ix_task_process_state_element", "process_id", "state", "element_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task uuid
@@ -113,6 +121,7 @@ class TimerRow(Base):
     __tablename__ = "waiting_timer"
     __table_args__ = (
         Index("ix_timer_state_due", "state", "due_at"),
+        Index("ix_timer_state_element_instance", "state", "element_id", "instance_id"),  # the operator's counts
         UniqueConstraint("task_id", "due_at", name="uq_timer_task_due"),
     )
 
@@ -124,6 +133,27 @@ class TimerRow(Base):
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting|fired|cancelled
     fired_at: Mapped[datetime | None]
+
+
+class MessageWait(Base):
+    """A catch event (intermediate, boundary or receive task) waiting for a BPMN message, while it waits.
+
+    Materialised like timers at every step, so the instance page and the operator's counts read it as SQL.
+    ``boundary``: the event sits on the boundary of a task (e.g. a cancellation while the task is open),
+    so the case is not stopped there: it is working on the task and would also react to the message.
+    """
+
+    __tablename__ = "waiting_message"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id", name="uq_message_wait_task"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(String(200))  # the BPMN message's name
+    boundary: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime]
 
 
 class AuditEvent(Base):
@@ -145,17 +175,21 @@ class AuditEvent(Base):
 
 
 class Incident(Base):
-    """A timer step the pump could not run for one instance, set aside until an administrator retries it.
+    """A step that failed for one instance: a timer step the pump could not run (``kind`` ``timer``), set
+    aside until an administrator retries it, or a person's step (``step``: completing a task) that failed
+    and was rolled back, kept so an administrator sees it (engine/incidents.py).
 
-    An instance has at most one incident row: a failure opens it (or counts one more attempt), an
-    administrator's retry marks it ``retried`` (the next pump pass runs the instance again), and a run
-    that then succeeds marks it ``resolved``. A later failure reopens it; every change is audited.
+    An instance has at most one incident row of each kind: a failure opens it (or counts one more attempt),
+    an administrator's retry marks a timer incident ``retried`` (the next pump pass runs the instance
+    again) and a step incident ``resolved`` (the person may try again), and a run that then succeeds marks
+    a retried timer incident ``resolved``. A later failure reopens it; every change is audited.
     """
 
     __tablename__ = "incident"
     __table_args__ = (
-        UniqueConstraint("instance_id", name="uq_incident_instance"),  # the pump's exclusion probes it
+        UniqueConstraint("instance_id", "kind", name="uq_incident_instance_kind"),  # the pump's exclusion
         Index("ix_incident_status_failed", "status", "last_failed_at", "id"),  # the admin list
+        Index("ix_incident_process_status_element", "process_id", "status", "element_id"),  # the counts
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -172,3 +206,13 @@ class Incident(Base):
     retried_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolved_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(10), default="timer", server_default="timer")  # timer|step
+    actor: Mapped[str | None] = mapped_column(String(100))  # a step incident: who was completing the task
+    task_id: Mapped[str | None] = mapped_column(String(36))  # a step incident: the task being completed
+
+
+# the operator's view (engine/operations.py; migration 0021): running cases per version and a process's running
+# instances by status, and the cases waiting for a message, per element
+Index("ix_instance_process_status_definition", ProcessInstance.process_id, ProcessInstance.status,
+      ProcessInstance.definition_id, ProcessInstance.id)
+Index("ix_message_wait_element", MessageWait.boundary, MessageWait.element_id, MessageWait.instance_id)

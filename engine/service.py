@@ -26,7 +26,7 @@ from .clock import Clock
 from .contracts import TaskRef
 from .deploy import Deployer
 from .errors import Conflict, Forbidden, InvalidData, NotFound
-from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TimerRow
+from .models import AuditEvent, HumanTask, MessageWait, ProcessDefinition, ProcessInstance, TimerRow
 from .paging import PAGE_SIZE, Page, check_page, cut
 from .runtime import SYSTEM, Actor, Reached, Runtime
 from .steps import Loaded, StepRunner, flush, json_safe
@@ -134,6 +134,11 @@ class WorkflowService:
         query = select(TimerRow).where(TimerRow.instance_id == instance_id, TimerRow.state == "waiting")
         return list(self.session.scalars(query.order_by(TimerRow.due_at)))
 
+    def waiting_messages(self, instance_id: int) -> list[MessageWait]:
+        """The instance's catch events waiting for a BPMN message, in the order they began to wait."""
+        query = select(MessageWait).where(MessageWait.instance_id == instance_id)
+        return list(self.session.scalars(query.order_by(MessageWait.since, MessageWait.id)))
+
     # -- human tasks ----------------------------------------------------------
     def task(self, task_id: str) -> HumanTask:
         row = self.session.get(HumanTask, task_id, populate_existing=True)
@@ -225,6 +230,36 @@ class WorkflowService:
                           task_id=task_id, element_id=row.element_id, data={"was": row.assignee})
         return self.task(task_id)
 
+    ASSIGNER_ROLE = "manager"
+    """Who may give a task to someone else: a holder of this role whom the access policy lets act for the key."""
+
+    def assign(self, task_id: str, assignee: Actor, actor: Actor, *, seen: str | None | bool = False) -> HumanTask:
+        """Give an open task to ``assignee`` (with the roles the caller's directory says they hold: the
+        engine has no users), who must be able to act on it. ``seen``: the holder the actor saw, if the
+        caller knows (``False``: the one read now); a task that changed hands since is 409, nothing changed."""
+        row = self.task(task_id)
+        if not self.runtime.access.may_act(self.session, actor, self.ASSIGNER_ROLE, row.business_key):
+            raise Forbidden(f"You may not assign '{row.title}': only a {self.ASSIGNER_ROLE} for this case may")
+        if row.state != "open":
+            raise Conflict(f"Task '{row.title}' is already {row.state}")
+        if row.assignee == assignee.user_id:
+            return row  # already theirs (a second click): nothing to change
+        was = row.assignee if isinstance(seen, bool) else seen
+        if was != row.assignee:
+            raise Conflict(f"Task '{row.title}' changed hands since you looked; reload and try again")
+        if not self.runtime.access.may_act(self.session, assignee, row.role, row.business_key):
+            raise InvalidData({"assignee": [f"{assignee.user_id} may not act on '{row.title}'"]},
+                              f"{assignee.user_id} may not act on '{row.title}'")
+        result = self.session.execute(
+            update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "open",
+                                    HumanTask.assignee.is_not_distinct_from(was))
+            .values(assignee=assignee.user_id).execution_options(synchronize_session=False))
+        if getattr(result, "rowcount", 0) != 1:
+            raise Conflict(f"Task '{row.title}' changed hands at the same time; reload and try again")
+        self.audit.record(self.clock.now(), actor.user_id, "task_assigned", row, task_id=task_id,
+                          element_id=row.element_id, data={"to": assignee.user_id, "was": was})
+        return self.task(task_id)
+
     def validate(self, task: HumanTask, data: dict[str, Any]) -> dict[str, Any]:
         """Data checked by the task's schema, as plain JSON; InvalidData names each bad field.
 
@@ -259,7 +294,7 @@ class WorkflowService:
         facts = json_safe(dict(self.runtime.hooks.facts(self.session, TaskRef.of(row), cleaned)), "facts")
         spiff_task.data.update(cleaned)
         spiff_task.data.update(facts)
-        spiff_task.run()
+        self.steps.run_task(loaded, spiff_task)  # a script that fails is a ProcessError, not a crash
         loaded.reached.append(Reached(row.element_id, row.title, spiff_task.data))
         loaded.audit.append(entry(now, actor.user_id, "task_completed", loaded.row,
                                   task_id=task_id, element_id=row.element_id,

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -38,10 +39,11 @@ MAX_ENGINE_ROUNDS = 1000
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the tables say about an instance: its ready user tasks and its waiting timers."""
+    """What the tables say about an instance: its ready user tasks, its waiting timers and message waits."""
 
     ready: frozenset[str] = frozenset()
     timers: tuple[tuple[str, datetime], ...] = ()
+    messages: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -107,12 +109,12 @@ class StepRunner:
         return Loaded(row, workflow, scripts, snapshot(workflow, row.status))
 
     def finish(self, loaded: Loaded, at: datetime, actor: str, *, status: str | None = None,
-               completed: tuple[HumanTask, str] | None = None) -> int:
-        """Write the step: the instance at ``version = seen + 1``, its audit, tasks and timers.
+               completed: tuple[HumanTask, str] | None = None, definition_id: int | None = None) -> int:
+        """Write the step: the instance at ``version = seen + 1``, its audit, tasks, timers and message waits.
 
         If another step committed first, nothing is written and this is a Conflict.
-        ``completed`` is the human task this step completed, and by whom. Returns how
-        many waiting timers fired.
+        ``completed`` is the human task this step completed, and by whom. ``definition_id``: the
+        instance now runs on that version (a migration). Returns how many waiting timers fired.
         """
         row, workflow = loaded.row, loaded.workflow
         new_status = status or ("completed" if workflow.completed else row.status)
@@ -124,6 +126,8 @@ class StepRunner:
             "ended_at": row.ended_at or (at if new_status != "running" else None),
             "version": row.version + 1,
         }
+        if definition_id is not None:
+            values["definition_id"] = definition_id
         write = StepWrite(row.id, row.version, values, audit=list(loaded.audit))
         fired, after, deadlines = self._materialise(loaded, new_status, at, write, completed)
         with conflicts_as_409():
@@ -173,6 +177,18 @@ class StepRunner:
         except (ValueError, TypeError, KeyError) as error:
             raise ProcessError(f"The process '{row.process_id}' failed: {error}") from None
 
+    @staticmethod
+    def run_task(loaded: Loaded, task: Any) -> None:
+        """Run one ready task (a person's completed form): its scripts fail as ``advance``'s do."""
+        try:
+            task.run()
+        except EngineError:
+            raise
+        except SpiffWorkflowException as error:
+            raise ProcessError(f"The process '{loaded.row.process_id}' failed: {error}") from None
+        except (ValueError, TypeError, KeyError) as error:
+            raise ProcessError(f"The process '{loaded.row.process_id}' failed: {error}") from None
+
     # -- materialising ------------------------------------------------------
     def _materialise(self, loaded: Loaded, status: str, at: datetime, write: StepWrite,
                      completed: tuple[HumanTask, str] | None) -> tuple[int, Snapshot, dict[str, datetime]]:
@@ -184,9 +200,13 @@ class StepRunner:
         """
         row, workflow, before = loaded.row, loaded.workflow, loaded.before
         running = status == "running"
-        ready, waiting = _people_and_timers(workflow) if running else ({}, [])
+        ready, waiting, listening = waits(workflow) if running else ({}, [], {})
         dues = {str(t.id): timer_due(t) for t in waiting}
-        after = Snapshot(frozenset(ready), tuple((i, d) for i, d in dues.items() if d is not None))
+        after = Snapshot(frozenset(ready), tuple((i, d) for i, d in dues.items() if d is not None),
+                         frozenset(listening))
+        write.ended_messages.extend(sorted(before.messages - listening.keys()))
+        write.new_messages.extend(message_wait_values(row.id, listening[i], at)
+                                  for i in sorted(listening.keys() - before.messages))
 
         done_id = completed[0].id if completed is not None else None
         if completed is not None:
@@ -194,7 +214,7 @@ class StepRunner:
         for task_id in sorted(before.ready - ready.keys() - {done_id}):
             write.closed_tasks.append({"id": task_id, "state": "cancelled", "done_by": None})
         opened = sorted(ready.keys() - before.ready)
-        write.opened_tasks.extend(_task_values(row, ready[i], dues, at) for i in opened)
+        write.opened_tasks.extend(task_values(row, ready[i], dues, at) for i in opened)
         deadlines = {i: due for i in opened if (due := _deadline_passed(ready[i])) is not None}
 
         still = {(task_id, due) for task_id, due in dues.items() if due is not None}
@@ -212,7 +232,7 @@ class StepRunner:
         return fired, after, deadlines
 
 
-def _task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | None], at: datetime) -> dict[str, Any]:
+def task_values(row: ProcessInstance, task: Any, dues: dict[str, datetime | None], at: datetime) -> dict[str, Any]:
     spec = task.task_spec
     return {
         "id": str(task.id), "instance_id": row.id, "process_id": row.process_id,
@@ -248,22 +268,48 @@ def bound_role(task: Any) -> str | None:
 def snapshot(workflow: BpmnWorkflow, status: str) -> Snapshot:
     if status != "running":
         return Snapshot()
-    ready, waiting = _people_and_timers(workflow)
+    ready, waiting, listening = waits(workflow)
     timers = tuple((str(t.id), due) for t in waiting if (due := timer_due(t)) is not None)
-    return Snapshot(frozenset(ready), timers)
+    return Snapshot(frozenset(ready), timers, frozenset(listening))
 
 
-def _people_and_timers(workflow: BpmnWorkflow) -> tuple[dict[str, Any], list[Any]]:
-    """The ready user tasks (by id) and the waiting timer tasks, in one walk of the task tree."""
+def waits(workflow: BpmnWorkflow) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+    """The ready user tasks (by id), the waiting timer tasks and the tasks waiting for a message (by id),
+    in one walk of the task tree."""
     ready: dict[str, Any] = {}
     waiting: list[Any] = []
+    listening: dict[str, Any] = {}
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
         if task.state == TaskState.READY:
             if task.task_spec.manual:
                 ready[str(task.id)] = task
-        elif _is_timer_task(task):
-            waiting.append(task)
-    return ready, waiting
+        else:
+            if _is_timer_task(task):
+                waiting.append(task)
+            if _messages_of(task):  # an event-based gateway waits for a date and a message at once
+                listening[str(task.id)] = task
+    return ready, waiting, listening
+
+
+def _messages_of(task: Any) -> list[str]:
+    """The names of the BPMN messages a waiting task would catch (none: it waits for no message)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    found = getattr(definition, "event_definitions", None) or [definition]
+    return [str(d.name) for d in found if isinstance(d, MessageEventDefinition)]
+
+
+def message_waits(workflow: BpmnWorkflow) -> list[Any]:
+    """The tasks of a running workflow that wait for a BPMN message."""
+    return list(waits(workflow)[2].values())
+
+
+def message_wait_values(instance_id: int, task: Any, at: datetime) -> dict[str, Any]:
+    """The ``waiting_message`` row of a task that waits for a message."""
+    spec = task.task_spec
+    parent = task.parent
+    return {"instance_id": instance_id, "task_id": str(task.id), "element_id": spec.bpmn_id,
+            "name": (spec.bpmn_name or spec.bpmn_id)[:300], "message": ", ".join(_messages_of(task))[:200],
+            "boundary": parent is not None and isinstance(parent.task_spec, BoundaryEventSplit), "since": at}
 
 
 def _is_timer_task(task: Any) -> bool:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import delete, insert, text, update
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, HumanTask, ProcessInstance, TimerRow
+from .models import AuditEvent, HumanTask, MessageWait, ProcessInstance, TimerRow
 
 
 @dataclass
@@ -33,6 +33,9 @@ class StepWrite:
     ended_timers: list[dict[str, Any]] = field(default_factory=list)
     """``{"task_id", "state"}`` with state fired or cancelled."""
     new_timers: list[dict[str, Any]] = field(default_factory=list)
+    ended_messages: list[str] = field(default_factory=list)
+    """Task ids of message waits that ended (the message came, or the wait was cancelled)."""
+    new_messages: list[dict[str, Any]] = field(default_factory=list)
 
 
 def write_step(session: Session, write: StepWrite) -> bool:
@@ -73,6 +76,11 @@ def _write_portable(session: Session, write: StepWrite) -> bool:
             )
     if write.new_timers:
         session.execute(insert(TimerRow), write.new_timers)
+    if write.ended_messages:
+        session.execute(delete(MessageWait).where(MessageWait.instance_id == write.instance_id,
+                                                  MessageWait.task_id.in_(write.ended_messages)))
+    if write.new_messages:
+        session.execute(insert(MessageWait), write.new_messages)
     return True
 
 
@@ -80,7 +88,8 @@ _POSTGRES_STEP = text("""
 WITH inst AS (
     UPDATE process_instance
     SET state = :state, state_format = :state_format, updated_at = :updated_at,
-        status = :status, ended_at = :ended_at, version = :version
+        status = :status, ended_at = :ended_at, version = :version,
+        definition_id = COALESCE(CAST(:definition_id AS integer), definition_id)
     WHERE id = :instance_id AND version = :seen_version
     RETURNING id
 ), audit AS (
@@ -114,6 +123,17 @@ WITH inst AS (
     SELECT t.instance_id, t.task_id, t.element_id, t.name, t.due_at, t.state
     FROM inst, jsonb_to_recordset(CAST(:new_timers AS jsonb)) AS t(
         instance_id int, task_id text, element_id text, name text, due_at timestamptz, state text)
+), messages_ended AS (
+    DELETE FROM waiting_message
+    USING inst
+    WHERE waiting_message.instance_id = :instance_id
+      AND waiting_message.task_id IN (SELECT jsonb_array_elements_text(CAST(:ended_messages AS jsonb)))
+), messages_new AS (
+    INSERT INTO waiting_message (instance_id, task_id, element_id, name, message, boundary, since)
+    SELECT m.instance_id, m.task_id, m.element_id, m.name, m.message, m.boundary, m.since
+    FROM inst, jsonb_to_recordset(CAST(:new_messages AS jsonb)) AS m(
+        instance_id int, task_id text, element_id text, name text, message text, boundary boolean,
+        since timestamptz)
 )
 SELECT count(*) FROM inst
 """)
@@ -121,6 +141,7 @@ SELECT count(*) FROM inst
 
 def _write_postgres(session: Session, write: StepWrite) -> bool:
     params = {
+        "definition_id": None,  # unchanged, unless a migration moves the instance (``values`` says so)
         **write.values,
         "instance_id": write.instance_id,
         "seen_version": write.seen_version,
@@ -129,6 +150,8 @@ def _write_postgres(session: Session, write: StepWrite) -> bool:
         "opened_tasks": _json(write.opened_tasks),
         "ended_timers": _json(write.ended_timers),
         "new_timers": _json(write.new_timers),
+        "ended_messages": json.dumps(write.ended_messages),
+        "new_messages": _json(write.new_messages),
     }
     return bool(session.execute(_POSTGRES_STEP, params).scalar_one() == 1)
 

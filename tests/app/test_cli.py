@@ -59,6 +59,13 @@ def test_deploy_without_a_path_deploys_the_shipped_processes(cli: CliRunner, db_
     assert "placement_move: version 1" in again.output  # unchanged content, same version
 
 
+def test_filling_message_waits_after_an_upgrade_reports_how_many_it_recorded(cli: CliRunner, db_url: str) -> None:
+    assert cli.invoke(main, ["deploy"]).exit_code == 0
+    result = cli.invoke(main, ["db", "fill-message-waits"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Message waits recorded: 0."  # no case is running: nothing to record
+
+
 def test_deploying_a_broken_file_prints_one_line_naming_it_and_stores_nothing(
     cli: CliRunner, db_url: str, tmp_path: Path
 ) -> None:

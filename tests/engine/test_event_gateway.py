@@ -89,3 +89,25 @@ def test_an_event_based_gateway_message_wins_when_it_arrives_before_the_timer(ga
     with gateway() as svc:
         assert svc.instance(instance_id).status == "completed"
         assert "timer_fired" not in [e.action for e in svc.history(instance_id)]
+
+
+def message_waits(wf: Harness, instance_id: int) -> list[tuple[str, str, bool]]:
+    with wf() as svc:
+        return [(m.element_id, m.message, m.boundary) for m in svc.waiting_messages(instance_id)]
+
+
+def test_an_event_based_gateway_is_recorded_as_waiting_for_its_message_until_one_of_its_events_comes(
+        gateway: Harness) -> None:
+    instance_id = waiting_at_the_gateway(gateway)
+    assert message_waits(gateway, instance_id) == [("reply_or_silence", "school_replied", False)]
+    gateway.clock.set(START + timedelta(days=1))
+    with gateway() as svc:
+        svc.send_message(instance_id, "school_replied", {"place": True}, SYSTEM)
+    assert message_waits(gateway, instance_id) == []
+
+
+def test_an_event_based_gateway_stops_waiting_for_its_message_when_its_timer_fires(gateway: Harness) -> None:
+    instance_id = waiting_at_the_gateway(gateway)
+    gateway.clock.set(START + timedelta(days=3))
+    assert fire_due_timers(gateway.factory, gateway.runtime, gateway.clock).fired == 1
+    assert message_waits(gateway, instance_id) == []

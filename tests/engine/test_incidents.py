@@ -302,3 +302,34 @@ def test_an_error_is_kept_as_one_line_clipped_and_names_the_element_that_raised_
     except ProcessError as error:
         assert failed_element(error) == "share_out"
     assert failed_element(RuntimeError("no task")) is None
+
+
+def test_a_persons_failed_step_is_a_step_incident_that_holds_nothing_back_and_is_acknowledged_by_a_retry(
+    fragile: Harness, pump: Pump
+) -> None:
+    """A step incident sits beside the instance's timer incident (one of each kind) and never stops the
+    pump; retrying it closes it (the person may try again), audited as acknowledged."""
+    from engine.incidents import STEP, TIMER, open_count, record_step_failure
+
+    broken = start(fragile, "C-2", "empty")
+    failure = ProcessError("The process 'fragile' failed: script in element 'share_out' ran for too long")
+    assert record_step_failure(fragile.factory, failure, START, actor="sam", instance_id=broken)
+    assert not record_step_failure(fragile.factory, Conflict("lost a race"), START, actor="sam", instance_id=broken)
+    assert not record_step_failure(fragile.factory, failure, START, actor="sam", task_id="no-such-task")
+    [step] = incidents(fragile)
+    assert (step.kind, step.actor, step.status, step.attempts) == (STEP, "sam", OPEN_STATUS, 1)
+    assert incident_events(fragile, broken) == [("incident_opened", "sam", {
+        "incident": step.id, "error": step.error, "attempts": 1, "kind": STEP, "actor": "sam", "task_id": None})]
+
+    assert at(fragile, START + DAY, pump).failed == 1  # not held back by the step incident: it ran, and failed
+    kinds = {i.kind: i for i in incidents(fragile)}
+    assert set(kinds) == {STEP, TIMER} and kinds[TIMER].element_id == "share_out"
+    with fragile.factory() as session:
+        assert open_count(session) == 2
+    done = retry_as(fragile, step.id)
+    assert (done.status, done.resolved_by) == ("resolved", "ada")
+    assert incident_events(fragile, broken)[-1][:2] == ("incident_acknowledged", "ada")
+    assert {i.kind: i.status for i in incidents(fragile)} == {STEP: "resolved", TIMER: OPEN_STATUS}
+
+
+OPEN_STATUS = "open"

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from engine.errors import Conflict, InvalidData
+from engine.errors import Conflict, InvalidData, ProcessError
 from engine.sandbox import SandboxedScriptEngine
 from engine.service import WorkflowService
 from engine.timer_pump import fire_due_timers
@@ -68,6 +68,35 @@ def test_a_message_to_a_waiting_instance_takes_its_boundary_path(wf: Harness) ->
         assert event.data == {"message": "withdrawn", "payload": {"reason": "placement cancelled"}}
 
 
+def test_a_boundary_message_is_recorded_as_waited_for_while_its_task_is_open(wf: Harness) -> None:
+    instance_id = start(wf)
+    with wf() as svc:
+        [wait] = svc.waiting_messages(instance_id)
+        [draft] = svc.instance_tasks(instance_id)
+    assert (wait.element_id, wait.message, wait.boundary, wait.since) == ("withdrawn", "withdrawn", True,
+                                                                          wf.clock.now())
+    with wf() as svc:
+        svc.complete(draft.id, DRAFT, SOCIAL_WORKER)
+    with wf() as svc:
+        assert svc.waiting_messages(instance_id) == []
+
+
+def test_a_message_that_arrives_ends_the_wait_for_it(wf: Harness) -> None:
+    instance_id = start(wf)
+    with wf() as svc:
+        svc.send_message(instance_id, "withdrawn", {}, SOCIAL_WORKER)
+    with wf() as svc:
+        assert svc.waiting_messages(instance_id) == []
+
+
+def test_cancelling_ends_the_waits_for_messages(wf: Harness) -> None:
+    instance_id = start(wf)
+    with wf() as svc:
+        svc.cancel(instance_id, SOCIAL_WORKER, "Child returned home")
+    with wf() as svc:
+        assert svc.waiting_messages(instance_id) == []
+
+
 def test_a_message_the_instance_is_not_waiting_for_is_a_conflict(wf: Harness) -> None:
     instance_id = start(wf)
     with pytest.raises(Conflict, match="not waiting for the message 'placement_cancelled'"), wf() as svc:
@@ -124,3 +153,20 @@ def test_state_size_does_not_grow_with_other_instances_history(wf: Harness) -> N
     with wf() as svc:
         sizes = [len(svc.instance(i).state) for i in (first, last)]
     assert abs(sizes[0] - sizes[1]) < 40  # the same steps, the same size: nothing of the others
+
+
+def test_a_task_whose_own_script_fails_is_a_process_error_and_nothing_of_the_step_is_saved(wf: Harness) -> None:
+    wf.deploy("post_script.bpmn")
+    with wf() as svc:
+        instance_id = svc.start("post_script", "child-1", {}, SOCIAL_WORKER).id
+        [task] = svc.instance_tasks(instance_id)
+        version = svc.instance(instance_id).version
+    with pytest.raises(ProcessError, match="failed"), wf() as svc:
+        svc.complete(task.id, {"people": 0}, SOCIAL_WORKER)
+    with wf() as svc:
+        assert [t.state for t in svc.instance_tasks(instance_id)] == ["open"]
+        assert svc.instance(instance_id).version == version
+        svc.complete(task.id, {"people": 4}, SOCIAL_WORKER)
+    with wf() as svc:
+        assert svc.instance(instance_id).status == "completed"
+        assert svc.instance_data(instance_id)["each"] == 25
