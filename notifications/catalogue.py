@@ -60,6 +60,8 @@ NOTIFICATIONS: dict[str, NotificationType] = {
                          ("path", "expires_at", "invited_by", "username")),
         NotificationType("caseload_assigned", "A child, or a leaver's whole caseload and open tasks, is "
                          "allocated to a social worker.", ("path", "children", "tasks", "assigned_by", "from_name")),
+        NotificationType("task_reassigned", "A manager gives one or more open tasks to a person (assigning them, "
+                         "or moving them from whoever held them).", ("path", "tasks", "assigned_by")),
     )
 }
 

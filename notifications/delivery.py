@@ -21,13 +21,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.audit import AuditLog
 from engine.clock import Clock
 from engine.db import unit_of_work
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, InvalidData, NotFound
 from engine.paging import PAGE_SIZE, Page, fetch_page
 
 from .errors import MailError
@@ -156,13 +158,61 @@ def dead_letters(session: Session, page: int = 1, per_page: int = PAGE_SIZE) -> 
     return fetch_page(session, query, page, per_page)
 
 
-def retry_dead(session: Session, message_pk: int, clock: Clock) -> OutboxMessage:
-    """Put a dead letter back in the queue, due now, with a fresh count of attempts. Flushes only."""
-    row = session.get(OutboxMessage, message_pk)
+def dead_count(session: Session) -> int:
+    """How many emails are dead-lettered (``ix_outbox_state_created``)."""
+    return int(session.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.state == "dead")) or 0)
+
+
+def retry_dead(session: Session, message_pk: int, clock: Clock, actor: str = "system") -> OutboxMessage:
+    """Put a dead letter back in the queue, due now, with a fresh count of attempts; audited as
+    ``dead_letter_retried`` by ``actor`` (with the attempts and the last error it had). Flushes only."""
+    row = dead_letter(session, message_pk, "re-queued")
+    attempts, error = row.attempts, row.last_error
+    row.state, row.attempts, row.next_attempt_at = "pending", 0, clock.now()
+    session.flush()
+    _audit(session, clock, actor, "dead_letter_retried", row, {"attempts": attempts, "last_error": error})
+    return row
+
+
+REASON_LIMIT = 500
+"""The longest reason for giving up on an email."""
+
+
+def cancel_dead(session: Session, message_pk: int, clock: Clock, actor: str, reason: str) -> OutboxMessage:
+    """Give up on a dead letter: it is ``cancelled`` (never sent, no longer listed); audited as
+    ``dead_letter_cancelled`` with who, when and ``reason``. Flushes only.
+
+    Raises InvalidData naming ``reason`` if it is empty or too long, NotFound, or Conflict if the message is
+    not dead (someone sent or cancelled it first)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidData({"reason": ["Enter why you are cancelling this email"]},
+                          "Enter why you are cancelling this email")
+    if len(reason) > REASON_LIMIT:
+        raise InvalidData({"reason": [f"must be {REASON_LIMIT} characters or fewer"]},
+                          f"The reason must be {REASON_LIMIT} characters or fewer")
+    row = dead_letter(session, message_pk, "cancelled")
+    row.state, row.next_attempt_at = "cancelled", clock.now()
+    session.flush()
+    _audit(session, clock, actor, "dead_letter_cancelled", row,
+           {"reason": reason, "attempts": row.attempts, "last_error": row.last_error})
+    return row
+
+
+def dead_letter(session: Session, message_pk: int, verb: str = "cancelled") -> OutboxMessage:
+    """One dead letter; NotFound if there is no such message, Conflict if it is not dead (any more)."""
+    row = session.get(OutboxMessage, message_pk, populate_existing=True)
     if row is None:
         raise NotFound(f"There is no outbox message {message_pk}")
     if row.state != "dead":
-        raise Conflict(f"Outbox message {message_pk} is {row.state}, not dead: only dead letters are re-queued")
-    row.state, row.attempts, row.next_attempt_at = "pending", 0, clock.now()
-    session.flush()
+        raise Conflict(f"Outbox message {message_pk} is {row.state}, not dead: only dead letters are {verb}")
     return row
+
+
+def _audit(session: Session, clock: Clock, actor: str, action: str, row: OutboxMessage,
+           details: dict[str, Any]) -> None:
+    """The audit trail's entry for an administrator's decision about a dead letter (no instance)."""
+    AuditLog(session).record(clock.now(), actor, action, data={
+        "message": row.id, "message_id": row.message_id, "name": row.name, "recipient": row.recipient_username,
+        "email": row.recipient_email, "subject": row.subject, **details})

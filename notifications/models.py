@@ -14,14 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.models import Base
 
 EMAIL_MODES = ("immediate", "daily_digest")
-STATES = ("pending", "sent", "dead", "digest")
+STATES = ("pending", "sent", "dead", "digest", "cancelled")
 
 
 class OutboxMessage(Base):
     """One email to one person, rendered when queued so delivery never needs the domain.
 
     ``state``: ``pending`` (waiting for the delivery job), ``sent``, ``dead`` (dead-lettered
-    after too many failures) or ``digest`` (held for the person's daily digest).
+    after too many failures), ``digest`` (held for the person's daily digest) or ``cancelled`` (a dead
+    letter an administrator gave up on, with a reason: never sent).
     """
 
     __tablename__ = "outbox_message"

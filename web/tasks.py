@@ -19,13 +19,12 @@ from casework.prefill import starting_answers
 from engine.drafts import Drafts, TaskDraft
 from engine.errors import InvalidData
 
-from . import csrf
+from . import csrf, work_queue
 from .auth import login_required
 from .context import actor, clock, db, may_act, need_to_know, workflow
 from .errors import wants_json
 from .filters import UK, govuk_date, govuk_datetime
 from .forms import DATE_PARTS, FieldView, attach_errors, field_views, fill_views, read_form, recorded_answers
-from .paging import page_links, page_number
 from .peps import task_context
 
 bp = Blueprint("tasks", __name__)
@@ -36,11 +35,9 @@ EXPIRED = "The form had expired, so nothing was saved. Check your answers and sa
 
 @bp.get("/")
 @login_required
-def inbox() -> str:
-    page = workflow().inbox(actor(), page=page_number())
-    names = child_names(db(), (t.business_key for t in page.items))
-    return render_template("tasks/inbox.html", tasks=page.items, page=page, pages=page_links(page),
-                           names=names, now=clock().now())
+def inbox() -> str | tuple[str, int]:
+    """The task list people work from: web/work_queue.py."""
+    return work_queue.inbox()
 
 
 def _visible_task(task_id: str) -> Any:

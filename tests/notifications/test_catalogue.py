@@ -32,13 +32,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
                          "invited_by": "Alex Admin", "username": "dora.teacher"},
     "caseload_assigned": {"path": "/children", "children": 3, "tasks": 2, "assigned_by": "Max Manager",
                           "from_name": "Sam Social"},
+    "task_reassigned": {"path": "/tasks/t-1", "assigned_by": "Max Manager",
+                        "tasks": [{"task_id": "t-1", "task_title": "Review the PEP", "child_name": "Amy",
+                                   "child_ref": "C-1001", "due_at": "2026-12-03T17:00:00+00:00"}]},
 }
 
 
 def test_every_named_notification_has_a_sample_and_they_are_the_ones_documented() -> None:
     assert set(NOTIFICATIONS) == set(SAMPLES) == {
         "task_assigned", "task_due_soon", "task_overdue", "escalation_raised", "pep_returned",
-        "direction_deadline", "daily_digest", "staff_invitation", "caseload_assigned"}
+        "direction_deadline", "daily_digest", "staff_invitation", "caseload_assigned",
+        "task_reassigned"}
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
@@ -99,3 +103,16 @@ def test_a_missing_attribute_inside_the_context_fails_instead_of_rendering_blank
     context = {**SAMPLES["daily_digest"], "items": [{"link": "x"}], "recipient": DORA}
     with pytest.raises(NotificationError, match="could not be rendered.*subject"):
         render("daily_digest", context)
+
+
+def test_tasks_given_by_a_manager_are_named_each_with_its_link_and_due_date() -> None:
+    many = [{"task_id": f"t-{n}", "task_title": f"Task {n}", "child_name": "Amy", "child_ref": "C-1001",
+             "due_at": None if n == 2 else "2026-12-03"} for n in (1, 2)]
+    one = render("task_reassigned", {**SAMPLES["task_reassigned"], "recipient": DORA}, base="https://vsw.example")
+    assert one.subject == "Max Manager has given you a task for Amy (C-1001): Review the PEP"
+    assert "due by Thursday 3 December 2026: https://vsw.example/tasks/t-1" in one.text
+    both = render("task_reassigned", {"path": "/", "assigned_by": "Max Manager", "tasks": many, "recipient": DORA},
+                  base="https://vsw.example")
+    assert both.subject == "Max Manager has given you 2 tasks"
+    assert "- Task 2, for Amy (C-1001): https://vsw.example/tasks/t-2" in both.text
+    assert 'href="https://vsw.example/tasks/t-1"' in both.html and "See your tasks" in both.html
