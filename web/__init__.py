@@ -196,6 +196,22 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: WebSettin
     from . import sso
 
     sso.init_app(app, settings)  # OpenID Connect sign-in, and whether local passwords are on
+    # -- issue 15: work queues (task list) --
+    from . import work_queue
+
+    app.register_blueprint(work_queue.bp)  # /tasks: the task list's other address (the list is tasks.inbox, /)
+    # -- issue 15: assigning tasks --
+    from . import assign
+
+    app.register_blueprint(assign.bp)  # a manager gives tasks to someone else, one or many
+    # -- issue 15: operator view --
+    from . import operations
+
+    app.register_blueprint(operations.bp)  # /admin/operations: running cases, counts per element, cancelling
+    # -- issue 15: version migration --
+    from . import process_migration
+
+    app.register_blueprint(process_migration.bp)  # /admin/processes/<id>/migrate: the dry run and the move
     from . import admin
 
     admin.init_app(app)  # /admin: the administrator's starting point, and the navigation's "Administration"

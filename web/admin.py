@@ -18,7 +18,8 @@ from .context import current_user, require_admin
 bp = Blueprint("admin", __name__)
 
 # the pages "Administration" is marked current on (incidents, dead letters and users have their own links)
-ADMIN_BLUEPRINTS = ("admin", "admin_schools", "admin_children_import", "caseloads", "authority_settings")
+ADMIN_BLUEPRINTS = ("admin", "admin_schools", "admin_children_import", "caseloads", "authority_settings",
+                    "operations", "process_migration")
 SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Bring the authority up", [
         ("admin_schools.upload", "1. Schools register",
@@ -38,6 +39,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
          "Every deployed version, the cases running on each, and deploying a new BPMN file."),
         ("incidents.index", "Incidents", "Timers and steps that failed, with retry and cancel."),
         ("notices.dead_letter_list", "Dead letters", "Emails that could not be sent."),
+        # -- issue 15: operator view entries --
+        ("operations.index", "Operations", "Running cases per process version, where they wait, and cancelling a case."),
     ]),
 ]
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request, session
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from engine.errors import Conflict, EngineError, Unavailable
+from engine.errors import Conflict, EngineError, ProcessError, Unavailable
+from engine.incidents import record_step_failure
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +68,31 @@ def error_response(status: int, message: str, errors: dict[str, Any] | None = No
 
 
 def _engine_error(exc: EngineError) -> Response:
+    if isinstance(exc, ProcessError):
+        _step_incident(exc)
     errors = getattr(exc, "errors", None)
     if exc.status >= 500:
         logger.error("%s (%d) on %s %s: %s%s", type(exc).__name__, exc.status, request.method, request.path,
                      exc.message, f" {errors}" if errors else "", exc_info=exc)
         return error_response(exc.status, SERVER_ERROR)
     return error_response(exc.status, exc.message, errors)
+
+
+def _step_incident(exc: ProcessError) -> None:
+    """A person's step failed (a script raised, or went over the sandbox's bounds): the person is told and
+    nothing of the step is saved. The request's transaction is rolled back here, and the failure is kept
+    as a ``step`` incident in a second, separate transaction (engine/incidents.py, docs/operations.md)."""
+    args, user = request.view_args or {}, g.get("user")
+    task_id, instance_id = args.get("task_id"), args.get("instance_id")
+    if user is None or not (isinstance(task_id, str) or isinstance(instance_id, int)):
+        return
+    pending = g.get("db")
+    if pending is not None:
+        pending.rollback()  # first: the step's writes (and SQLite's write lock) go before the incident's
+    vsw = current_app.extensions["vsw"]
+    record_step_failure(vsw.sessions, exc, vsw.clock.now(), actor=user.username,
+                        task_id=task_id if isinstance(task_id, str) else None,
+                        instance_id=instance_id if isinstance(instance_id, int) else None)
 
 
 def database_error(exc: SQLAlchemyError) -> EngineError | None:

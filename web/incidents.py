@@ -1,11 +1,12 @@
-"""Incidents (administrators): instances whose timer step failed, held back from the pump until retried."""
+"""Incidents (administrators): instances whose timer step failed, held back from the pump until retried, and
+people's steps that failed (nothing saved), acknowledged so the person can try again (engine/incidents.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from engine.incidents import RETRIED, open_incidents, retry
+from engine.incidents import RETRIED, STEP, open_incidents, retry
 
 from .auth import login_required
 from .context import clock, db, require_admin
@@ -31,7 +32,10 @@ def index() -> str:
 def run_again(incident_id: int) -> Response:
     admin = _require_admin()
     incident = retry(db(), incident_id, admin, clock().now())  # NotFound -> 404, not open -> 409
-    if incident.status == RETRIED:
+    if incident.kind == STEP:
+        flash(f"Noted: {incident.actor or 'the person'} can try the step again in process {incident.instance_id} "
+              f"({incident.business_key}); the incident is closed", "success")
+    elif incident.status == RETRIED:
         flash(f"Process {incident.instance_id} ({incident.business_key}) will run again at the scheduler's "
               "next pass", "success")
     else:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from engine.errors import Forbidden, InvalidData, NotFound
-from notifications.delivery import dead_letters, retry_dead
+from notifications.delivery import REASON_LIMIT, cancel_dead, dead_letter, dead_letters, retry_dead
 from notifications.inbox import InAppInbox
 from notifications.models import EMAIL_MODES
 from notifications.preferences import get_preference, set_preference
@@ -168,7 +168,29 @@ def dead_letter_list() -> str:
 @bp.post("/admin/dead-letters/<id:message_id>/retry")
 @login_required
 def send_again(message_id: int) -> Response:
-    _require_admin()
-    row = retry_dead(db(), message_id, clock())  # NotFound -> 404, not dead -> 409
+    admin = _require_admin()
+    row = retry_dead(db(), message_id, clock(), admin)  # NotFound -> 404, not dead -> 409; audited
     flash(f"The email ‘{row.subject}’ to {row.recipient_email} will be sent again", "success")
     return redirect(url_for("notices.dead_letter_list"))
+
+
+@bp.route("/admin/dead-letters/<id:message_id>/cancel", methods=["GET", "POST"])
+@login_required
+def give_up(message_id: int) -> str | tuple[str, int] | Response:
+    """Give up on a dead letter, with a reason (required): it is never sent; audited with who, when, why."""
+    admin = _require_admin()
+    reason = request.form.get("reason", "") if request.method == "POST" else ""
+    if request.method == "POST":
+        try:
+            row = cancel_dead(db(), message_id, clock(), admin, reason)  # NotFound -> 404, not dead -> 409
+        except InvalidData as invalid:
+            return _cancel_page(message_id, reason[:REASON_LIMIT * 2], invalid.errors), 400
+        flash(f"The email ‘{row.subject}’ to {row.recipient_email} is cancelled: it will not be sent", "success")
+        return redirect(url_for("notices.dead_letter_list"))
+    return _cancel_page(message_id, "", {})
+
+
+def _cancel_page(message_id: int, reason: str, errors: dict[str, Any]) -> str:
+    message = dead_letter(db(), message_id)  # NotFound -> 404, not dead -> 409
+    return render_template("notices/cancel_dead_letter.html", message=message, reason=reason, errors=errors,
+                           limit=REASON_LIMIT)

@@ -262,3 +262,52 @@ def test_a_page_number_out_of_range_is_a_400_naming_the_field(client: FlaskClien
         response = client.get(f"{path}?page={page}", headers={"Accept": "application/json"})
         assert response.status_code == 400
         assert "page" in response.get_json()["errors"]
+
+
+def test_the_admin_cancels_a_dead_letter_with_a_reason_and_the_audit_says_who_and_why(
+    client: FlaskClient, app: Flask, clock: FrozenClock, admin: str
+) -> None:
+    from engine.models import AuditEvent
+
+    dead = add_outbox(app, clock, "Your task is overdue")
+    login(client, admin)
+    listed = client.get("/admin/dead-letters").text
+    assert f'href="/admin/dead-letters/{dead}/cancel"' in listed
+    form = client.get(f"/admin/dead-letters/{dead}/cancel")
+    assert form.status_code == 200 and "Your task is overdue" in form.text and 'name="reason"' in form.text
+    empty = post_form(client, f"/admin/dead-letters/{dead}/cancel", f"/admin/dead-letters/{dead}/cancel",
+                      {"reason": " "})
+    assert empty.status_code == 400 and "Enter why you are cancelling this email" in empty.text
+    assert 'href="#reason"' in empty.text and outbox(app, dead).state == "dead"
+    done = post_form(client, f"/admin/dead-letters/{dead}/cancel", f"/admin/dead-letters/{dead}/cancel",
+                     {"reason": "Sam has left the authority"})
+    assert done.status_code == 302 and outbox(app, dead).state == "cancelled"
+    after = client.get("/admin/dead-letters").text
+    assert "is cancelled: it will not be sent" in after and "There are no dead-lettered emails" in after
+    with _sessions(app)() as session:
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "dead_letter_cancelled")).all()
+        assert (event.actor, event.at, (event.data or {})["reason"]) == ("ada", clock.now(),
+                                                                         "Sam has left the authority")
+    assert client.get(f"/admin/dead-letters/{dead}/cancel").status_code == 409
+    assert client.get("/admin/dead-letters/999999/cancel").status_code == 404
+
+
+def test_sending_a_dead_letter_again_is_audited_with_the_administrator(
+    client: FlaskClient, app: Flask, clock: FrozenClock, admin: str
+) -> None:
+    from engine.models import AuditEvent
+
+    dead = add_outbox(app, clock, "Your task is overdue")
+    login(client, admin)
+    assert post_form(client, "/admin/dead-letters", f"/admin/dead-letters/{dead}/retry", {}).status_code == 302
+    with _sessions(app)() as session:
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "dead_letter_retried")).all()
+        assert (event.actor, (event.data or {})["message"], (event.data or {})["attempts"]) == ("ada", dead, 5)
+
+
+def test_a_non_admin_cannot_cancel_a_dead_letter(client: FlaskClient, app: Flask, clock: FrozenClock) -> None:
+    dead = add_outbox(app, clock, "Your task is overdue")
+    login(client, "sam")
+    assert client.get(f"/admin/dead-letters/{dead}/cancel").status_code == 403
+    assert post_form(client, "/", f"/admin/dead-letters/{dead}/cancel", {"reason": "No"}).status_code == 403
+    assert outbox(app, dead).state == "dead"
