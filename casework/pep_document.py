@@ -43,7 +43,8 @@ from .users import User
 KIND_TITLES = {"initial": "Initial PEP", "termly": "Termly PEP", "school_change": "New school PEP"}
 STAGE_TITLES = {"early_years": "Early years", "school_age": "School age", "post_16": "Post-16"}
 STATUS_TITLES = {"not_started": "Not started", "in_progress": "In progress", "submitted": "Submitted",
-                 "returned": "Returned for changes", "complete": "Signed off"}
+                 "returned": "Returned for changes", "complete": "Signed off",
+                 "cancelled": "Cancelled"}
 GROUP_TITLES = {Step.SOCIAL_WORKER_CONTRIBUTION: "The social worker's contribution",
                 Step.RECORD_CHILDS_VIEWS: "The child's views"}
 VERSION_TITLES = {SUBMITTED: "Submitted", RETURNED: "Returned for changes", SIGNED_OFF: "Signed off"}

@@ -200,6 +200,17 @@ class PepService:
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def cancel(self, pep_id: int, actor: str = "system") -> Pep:
+        """The PEP's review was cancelled (an administrator ended the case, with a reason the process's
+        history keeps): a PEP not yet signed off is marked cancelled, so no list counts it as in hand."""
+        pep = self.get(pep_id)
+        if pep.status in ("complete", "cancelled"):
+            return pep
+        was, pep.status = pep.status, "cancelled"
+        self.session.flush()
+        self._audit(pep, actor, "pep.cancelled", {"was": was})
+        return pep
+
     def add_action(
         self, pep_id: int, description: str, owner: str, due_on: date, actor: str = "system"
     ) -> PepAction:

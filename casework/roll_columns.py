@@ -34,7 +34,8 @@ SEN_STATUSES = {"none": "No SEN", "sen_support": "SEN support", "ehc_plan": "EHC
                 "assessment_in_progress": "EHC needs assessment in progress"}
 AREAS = {"in": "In the authority's area", "out": "Out of area"}
 PEP_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "submitted": "Submitted",
-                "returned": "Returned for changes", "complete": "Complete", "none": "No PEP yet"}
+                "returned": "Returned for changes", "complete": "Complete", "cancelled": "Cancelled",
+                "none": "No PEP yet"}
 RAGS = {"red": "Red", "amber": "Amber", "green": "Green"}
 ATTENDANCE_BANDS = {"persistent": "Persistently absent (10% or more missed)",
                     "severe": "Severely absent (50% or more missed)",

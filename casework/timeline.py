@@ -19,7 +19,7 @@ kind. No workflow is deserialized.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -119,6 +119,21 @@ def timeline(session: Session, reader: Reader, child: Child, page: int = 1, size
     return cut([loaded[row] for row in rows if row in loaded], page, size)
 
 
+def _with_cancellations(session: Session, events: dict[tuple[str, int], Event]) -> None:
+    """Say why each cancelled process (or the review of a cancelled PEP) on the page was cancelled, from its
+    ``instance_cancelled`` audit entry: one query for the page."""
+    cancelled = {e.instance_id: key for key, e in events.items()
+                 if e.kind in (PROCESS, PEP) and e.state == "cancelled" and e.instance_id is not None}
+    if not cancelled:
+        return
+    query = select(AuditEvent.instance_id, AuditEvent.data).where(
+        AuditEvent.instance_id.in_(sorted(cancelled)), AuditEvent.action == "instance_cancelled")
+    for instance_id, data in session.execute(query):
+        key = cancelled[instance_id]
+        reason = str((data or {}).get("reason", ""))
+        events[key] = replace(events[key], facts={**events[key].facts, "cancelled_reason": reason})
+
+
 def _ids(rows: Sequence[tuple[str, int]], kind: str) -> list[int]:
     return [id_ for k, id_ in rows if k == kind]
 
@@ -138,6 +153,7 @@ def _load(session: Session, rows: Sequence[tuple[str, int]]) -> dict[tuple[str, 
             events[PEP, pep.id] = Event(PEP, pep.id, pep.created_at, pep.kind, pep.status, pep.completed_at,
                                         pep.instance_id, pep.id,
                                         {"term": pep.term, "academic_year": pep.academic_year, "rag": pep.rag})
+    _with_cancellations(session, events)
     if ids := _ids(rows, ESCALATION):
         for escalation in session.scalars(select(Escalation).where(Escalation.id.in_(ids))):
             events[ESCALATION, escalation.id] = Event(

@@ -54,6 +54,7 @@ PEP_STATUS = {
     "submitted": ("Submitted", "purple"),
     "returned": ("Returned for changes", "orange"),
     "complete": ("Complete", "green"),
+    "cancelled": ("Cancelled", "grey"),
 }
 PEP_KINDS = {"initial": "Initial PEP", "termly": "Termly review", "school_change": "New school PEP"}
 PEP_STAGES = {"early_years": "Early years", "school_age": "School age", "post_16": "Post-16"}

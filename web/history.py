@@ -35,6 +35,8 @@ WHAT = {
     "task_completed": "Task completed",
     "task_claimed": "Task assigned to them",
     "task_unclaimed": "Task unassigned",
+    "task_assigned": "Task given to someone by a manager",
+    "instance_migrated": "Moved to a newer version of the process",
     "timer_fired": "Time limit reached",
     "message_received": "Message received",
     "instance_cancelled": "Process cancelled",
@@ -55,7 +57,8 @@ LABELS = {
     "permanently_excluded_from_school": "Permanently excluded from this school",
     "requested_at": "Requested", "pep_kind": "Kind of PEP", "stage": "Stage", "due_at": "Due",
     "academic_year": "Academic year", "term": "Term", "reason": "Reason", "was": "Was assigned to",
-    "message": "Message", "version": "Version of the process",
+    "message": "Message", "version": "Version of the process", "to": "Assigned to",
+    "from_version": "From version", "to_version": "To version",
 }
 """Data no form labels (start data, a message, a cancellation) -> its label."""
 

@@ -26,7 +26,7 @@ STATES = {
     PROCESS: {"running": ("In progress", "blue"), "completed": ("Finished", "green"), "cancelled": ("Cancelled", "grey")},
     PEP: {"not_started": ("Not started", "grey"), "in_progress": ("In progress", "blue"),
           "submitted": ("Submitted", "purple"), "returned": ("Returned for changes", "orange"),
-          "complete": ("Complete", "green")},
+          "complete": ("Complete", "green"), "cancelled": ("Cancelled", "grey")},
     ESCALATION: {"open": ("Open", "red"), "resolved": ("Resolved", "green")},
 }
 PEP_KINDS = {"initial": "Initial PEP", "termly": "Termly PEP review", "school_change": "New school PEP"}
@@ -55,15 +55,16 @@ def _line(event: Event) -> Line:
     tag = STATES.get(event.kind, {}).get(event.state)
     href = url_for("instances.show", instance_id=event.instance_id) if event.instance_id else None
     ended = f", ended {_day(event.ended)}" if event.ended else ""
+    why = f". Cancelled: {facts['cancelled_reason']}" if facts.get("cancelled_reason") else ""
     if event.kind == PROCESS:
-        return Line(event.kind, _day(event.at), event.subject, f"Started {_day(event.at)}{ended}", href, tag)
+        return Line(event.kind, _day(event.at), event.subject, f"Started {_day(event.at)}{ended}{why}", href, tag)
     if event.kind == PEP:
         term = f", {facts['term']} term" if facts.get("term") else ""
         title = f"{PEP_KINDS.get(event.subject, event.subject)}{term} {facts.get('academic_year') or ''}".strip()
         if "peps.show" in current_app.view_functions:
             href = url_for("peps.show", pep_id=event.pep_id)
         signed = f", signed off {_day(event.ended)}" if event.ended else ""
-        return Line(event.kind, _day(event.at), title, f"Opened {_day(event.at)}{signed}", href, tag)
+        return Line(event.kind, _day(event.at), title, f"Opened {_day(event.at)}{signed}{why}", href, tag)
     if event.kind == ESCALATION:
         resolved = f", resolved {_day(event.ended)}" if event.ended else ""
         return Line(event.kind, _day(event.at), event.subject, f"{facts.get('reason', '')}{resolved}".strip(),

@@ -142,6 +142,10 @@ class PepReview(ProcessGlue):
 
     # -- the PEP record -------------------------------------------------------------------------
     def after_step(self, session: Session, event: StepEvent) -> None:
+        if event.status == "cancelled":  # the case was ended by hand: its PEP is no longer in hand
+            for cancelled in session.scalars(select(Pep).where(Pep.instance_id == event.instance.id)):
+                PepService(session, FrozenClock(event.at), event.runtime.calendar).cancel(cancelled.id, event.actor)
+            return
         pep_id = event.latest("pep_id")
         pep = session.get(Pep, int(pep_id)) if pep_id is not None else None
         if pep is None:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select, true, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.children import ChildService
@@ -18,6 +18,8 @@ from casework.records import Child, Pep, PepAction
 from casework.rules import set_rules
 from engine.clock import FrozenClock
 from engine.errors import Forbidden, InvalidData
+from engine.models import AuditEvent
+from engine.service import WorkflowService
 from tests.casework.records_support import LA
 from tests.casework.world import World, moment
 
@@ -288,3 +290,23 @@ def test_pep_tasks_opened_after_the_pep_is_overdue_are_still_due_when_the_pep_wa
     assert world.task("C-1", "quality_assure_pep").due_at == pep.due_at
     world.complete("C-1", "quality_assure_pep", {"rag": "red", "return_reason": "Targets are not SMART."}, "vsh")
     assert world.task("C-1", "complete_pep_school_age").due_at == pep.due_at  # returned: still overdue
+
+
+def test_cancelling_a_pep_review_marks_its_pep_cancelled_once_and_closes_its_tasks(world: World) -> None:
+    world.child("C-10", born="2016-03-14")
+    world.at(moment("2026-09-04T08:00"))
+    with world.casework() as casework:
+        assert casework.open_termly_reviews(LA).opened == 1
+    with world.session() as session:
+        [pep] = session.scalars(select(Pep)).all()
+        assert pep.status == "not_started" and pep.instance_id is not None
+        WorkflowService(session, world.clock, world.runtime).cancel(pep.instance_id, world.actors["vsh"],
+                                                                    "Opened for the wrong child")
+    with world.session() as session:
+        assert session.get(Pep, pep.id).status == "cancelled"  # type: ignore[union-attr]
+        assert world.open_tasks("C-10") == []
+        entry = session.scalars(select(AuditEvent).where(AuditEvent.action == "pep.cancelled")).one()
+        assert (entry.actor, entry.data) == ("vsh", {"pep_id": pep.id, "was": "not_started"})
+        PepService(session, world.clock).cancel(pep.id, "vsh")  # once only: nothing more is recorded
+    with world.session() as session:
+        assert session.scalar(select(func.count()).where(AuditEvent.action == "pep.cancelled")) == 1

@@ -16,6 +16,7 @@ from casework.records import Child
 from casework.timeline import ESCALATION, PEP, PLACEMENT, PROCESS, SCHOOL, Event, timeline
 from engine.clock import FrozenClock
 from engine.paging import Page
+from engine.service import WorkflowService
 from tests.casework.records_support import LA
 from tests.casework.world import World
 from tests.web import case_fixtures
@@ -125,3 +126,20 @@ def test_a_director_who_reads_no_pep_sees_the_review_as_a_process_and_the_placem
 def test_a_social_worker_not_on_the_case_sees_nothing(session: Session, lived: World) -> None:
     page = read_as(session, lived, "other_sw")
     assert page.items == [] and not page.has_next
+
+
+def test_a_cancelled_process_and_the_pep_of_a_cancelled_review_say_why_they_were_cancelled(lived: World) -> None:
+    with lived.session() as session:
+        pep = next(e for e in read_as(session, lived, "sw").items if e.kind == PEP)
+        move = next(e for e in read_as(session, lived, "sw").items if e.subject == "Care placement move")
+        service = WorkflowService(session, lived.clock, lived.runtime)
+        assert pep.instance_id is not None and move.instance_id is not None
+        service.cancel(pep.instance_id, lived.actors["manager"], "Opened twice by mistake")
+        service.cancel(move.instance_id, lived.actors["manager"], "The carers withdrew")
+    with lived.session() as session:
+        page = read_as(session, lived, "sw")
+    cancelled = {(e.kind, e.subject): (e.state, e.facts.get("cancelled_reason")) for e in page.items
+                 if e.kind in (PEP, PROCESS)}
+    assert cancelled[PEP, "initial"] == ("cancelled", "Opened twice by mistake")
+    assert cancelled[PROCESS, "Care placement move"] == ("cancelled", "The carers withdrew")
+    assert cancelled[PROCESS, "School admission by direction"] == ("running", None)

@@ -44,7 +44,8 @@ ROUTES = {
     "tasks.show": "task", "tasks.complete": "open task", "tasks.claim": "open task", "tasks.unclaim": "open task",
     "tasks.draft": "open task", "instances.show": "instance", "children.show": "child", "children.start_move": "child",
     "peps.show": "pep", "peps.pdf": "pep", "imports.new_suspension": "child suspension form",
-    "instances.diagram": "instance diagram", "timeline.show": "child timeline",
+    "instances.diagram": "instance diagram", "timeline.show": "child timeline", "assign.one": "assign page",
+    "operations.instance": "operator's case", "operations.cancel": "operator's cancel",
 }
 """Every route that takes a task, an instance or a child -> what it takes."""
 CASE_ARGUMENTS = frozenset({"task_id", "instance_id", "ref", "pep_id"})
@@ -348,6 +349,24 @@ def test_each_case_page_answers_each_role_as_the_need_to_know_tables_say(
             assert answer.status_code == (200 if readable else 404), process_id
             if readable:
                 check_diagram(case, role, reaches, username, instance_id, answer.json)
+    elif takes == "assign page":  # a manager who may read the task; anyone else is refused first
+        for task in case.tasks:
+            page = client.get(f"/tasks/{task.id}/assign")
+            expected = 403 if role != "manager" else 404 if not reaches else 200 if task.state == "open" else 409
+            assert page.status_code == expected, task.element_id
+            assert marker(task.element_id) not in page.text  # the picker shows no step's answers
+    elif takes in ("operator's case", "operator's cancel"):  # administrators: operational facts, no answers
+        before = human_tasks(case)
+        for instance_id in case.instances:
+            if takes == "operator's case":
+                answer = client.get(f"/admin/operations/instances/{instance_id}")
+                assert answer.status_code == (200 if role == "admin" else 403)
+            else:  # no reason given: refused, and nothing is cancelled
+                token = csrf_token(client.get("/").text)
+                answer = client.post(f"/admin/operations/instances/{instance_id}/cancel", data={"csrf_token": token})
+                assert answer.status_code == (400 if role == "admin" else 403)
+            assert "Wants to live near his school." not in answer.text
+        assert human_tasks(case) == before
     elif takes == "child timeline":
         page = client.get(f"/children/{CHILD}/timeline")
         assert page.status_code == (200 if reaches else 404)

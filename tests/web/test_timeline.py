@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from casework.records import Pep
 from engine.clock import FrozenClock
+from engine.service import WorkflowService
 from tests.casework.world import World
 
 from . import case_fixtures
@@ -91,3 +92,17 @@ def test_the_timeline_hides_what_the_reader_need_not_know_and_is_404_to_a_strang
         assert client.get("/children/NOBODY/timeline").status_code == 404
     admin = client_for(app, "admin").get("/children/C-1/timeline")  # reaches the record, reads none of it
     assert admin.status_code == 200 and "Nothing on the timeline yet." in admin.text
+
+
+def test_a_cancelled_move_says_on_the_timeline_that_it_was_cancelled_and_why(app: Flask, world: World) -> None:
+    with world.casework() as casework:
+        world.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+        move = casework.start_move("C-1", world.actors["sw"]).id
+    with world.session() as session:
+        WorkflowService(session, world.clock, world.runtime).cancel(move, world.actors["manager"],
+                                                                    "The carers withdrew their offer")
+    page = client_for(app, "sw").get("/children/C-1/timeline").text
+    entry = page[page.index(f'href="/instances/{move}"'):]
+    entry = entry[:entry.index("</li>")]
+    assert "Cancelled</strong>" in entry
+    assert "Started 2 December 2026, ended 2 December 2026. Cancelled: The carers withdrew their offer" in entry
