@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import re
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ from argon2 import PasswordHasher  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.common import bench_database, migrate  # noqa: E402
+from bench.common import bench_database, migrate, signed_in_client  # noqa: E402
 from casework.data_version import changed  # noqa: E402
 from casework.demo_cohort import Cohort, load_demo_cohort  # noqa: E402
 from casework.rules import ensure_authority  # noqa: E402
@@ -108,18 +107,7 @@ def p95(samples: list[float]) -> float:
 
 def measure(url: str) -> dict[str, list[float]]:
     """p50/p95 samples (ms) of the dashboard and the roll's first filtered page, as the VSH."""
-    from app.settings import Settings
-    from app.wiring import build_runtime
-    from web import create_app
-
-    settings = Settings(database_url=url)
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret", "DATABASE_URL": url,
-                      "VSW_CLOCK": FrozenClock(NOW)}, build_runtime=lambda sessions: build_runtime(settings, sessions))
-    client = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token, "the login page has no CSRF field"
-    signed_in = client.post("/login", data={"username": VSH, "password": PASSWORD, "csrf_token": token.group(1)})
-    assert signed_in.status_code == 302, f"signing in answered {signed_in.status_code}"
+    app, client = signed_in_client(url, VSH, PASSWORD, NOW)
     samples: dict[str, list[float]] = {}
     for path in (DASHBOARD, ROLL):
         samples[path] = []

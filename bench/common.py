@@ -171,3 +171,22 @@ def race_schedulers(url: str, as_of: str, processes: int, batch: int = 50) -> tu
         if worker.exitcode != 0:
             raise RuntimeError(f"scheduler process {worker.pid} exited with {worker.exitcode}")
     return max(r[-1] for r in reports) - started, reports
+
+
+def signed_in_client(url: str, username: str, password: str, now: datetime) -> tuple[Any, Any]:
+    """The web app on ``url`` with its clock frozen at ``now``, and a Flask test client signed in as
+    ``username``: (app, client). Dispose of ``app.extensions["vsw"].engine`` when done."""
+    from app.settings import Settings
+    from app.wiring import build_runtime
+    from engine.clock import FrozenClock
+    from web import create_app
+
+    settings = Settings(database_url=url)
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret", "DATABASE_URL": url,
+                      "VSW_CLOCK": FrozenClock(now)}, build_runtime=lambda sessions: build_runtime(settings, sessions))
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token, "the login page has no CSRF field"
+    signed_in = client.post("/login", data={"username": username, "password": password, "csrf_token": token.group(1)})
+    assert signed_in.status_code == 302, f"signing in answered {signed_in.status_code}"
+    return app, client

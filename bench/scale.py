@@ -41,7 +41,6 @@ import gc
 import inspect
 import math
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -58,7 +57,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from app.settings import Settings  # noqa: E402
 from app.wiring import build_runtime  # noqa: E402
-from bench.common import bench_database, migrate  # noqa: E402
+from bench.common import bench_database, migrate, signed_in_client  # noqa: E402
 from bench.scale_clone import clone_children  # noqa: E402
 from bench.scale_seed import (  # noqa: E402
     FANOUT_ACTIONS,
@@ -253,18 +252,7 @@ def measure_inbox(factory: sessionmaker[Session], runtime: Runtime, result: Resu
 # -- the web pages --------------------------------------------------------------------------------------
 
 def measure_pages(url: str, result: Result) -> None:
-    from web import create_app
-
-    settings = Settings(database_url=url)
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret", "DATABASE_URL": url,
-                      "VSW_CLOCK": FrozenClock(NOW)}, build_runtime=lambda sessions: build_runtime(settings, sessions))
-    client = app.test_client()
-    form = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token, "the login page has no CSRF field"
-    signed_in = client.post("/login", data={"username": MEASURED["manager"], "password": PASSWORD,
-                                             "csrf_token": token.group(1)})
-    assert signed_in.status_code == 302, f"signing in answered {signed_in.status_code}"
+    app, client = signed_in_client(url, MEASURED["manager"], PASSWORD, NOW)
     for path in PAGES:
         samples = []
         for n in range(WARM_UP + PAGE_REPEATS):

@@ -76,7 +76,9 @@ def test_the_vsh_filters_removes_a_tag_sorts_and_pages_the_roll_without_javascri
     assert names(page) == ["Cara Cole", "Ben Baker"]
 
     page.get_by_role("link", name="Clear filters").click()
+    expect(page.get_by_role("link", name="Clear filters")).to_have_count(0)  # the page without filters is loaded
     page.get_by_role("link", name=sorting("Name", "descending")).click()
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Name")
     assert names(page) == ["Eve Evans", "Dan Dunn"]
     page.get_by_role("link", name="Next page").click()
     expect(page.locator("#roll-count")).to_have_text("Showing 3 to 4 of 5 children.")
