@@ -164,30 +164,18 @@ class StepRunner:
                     data={"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id},
                 ))
 
-        try:
+        with process_errors(row.process_id):
             for _ in range(MAX_ENGINE_ROUNDS):
                 workflow.refresh_timers()
                 if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
                     break
                 workflow.do_engine_steps(did_complete_task=did_complete)
-        except EngineError:
-            raise
-        except SpiffWorkflowException as error:
-            raise ProcessError(f"The process '{row.process_id}' failed: {error}") from None
-        except (ValueError, TypeError, KeyError) as error:
-            raise ProcessError(f"The process '{row.process_id}' failed: {error}") from None
 
     @staticmethod
     def run_task(loaded: Loaded, task: Any) -> None:
         """Run one ready task (a person's completed form): its scripts fail as ``advance``'s do."""
-        try:
+        with process_errors(loaded.row.process_id):
             task.run()
-        except EngineError:
-            raise
-        except SpiffWorkflowException as error:
-            raise ProcessError(f"The process '{loaded.row.process_id}' failed: {error}") from None
-        except (ValueError, TypeError, KeyError) as error:
-            raise ProcessError(f"The process '{loaded.row.process_id}' failed: {error}") from None
 
     # -- materialising ------------------------------------------------------
     def _materialise(self, loaded: Loaded, status: str, at: datetime, write: StepWrite,
@@ -351,6 +339,18 @@ def _due_for(task: Any, dues: dict[str, datetime | None]) -> datetime | None:
             return None
         task = outer
     return None
+
+
+@contextmanager
+def process_errors(process_id: str) -> Iterator[None]:
+    """A script or an expression of the process that fails (SpiffWorkflow's errors, or Python's own in a
+    script) is a :class:`ProcessError` naming the process; the engine's own errors pass as they are."""
+    try:
+        yield
+    except EngineError:
+        raise
+    except (SpiffWorkflowException, ValueError, TypeError, KeyError) as error:
+        raise ProcessError(f"The process '{process_id}' failed: {error}") from None
 
 
 @contextmanager
